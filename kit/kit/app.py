@@ -1,0 +1,75 @@
+"""The FastAPI app every service builds on: lifespan, identity, problems, health, metrics, tracing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import ORJSONResponse
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+from kit.db.database import Database
+from kit.identity import InternalTokenVerifier
+from kit.logging import configure_logging
+from kit.nats import connect
+from kit.settings import ServiceSettings
+from kit.telemetry import configure_tracing
+from kit.web import health
+from kit.web.deps import get_identity
+from kit.web.middleware import BodyLimit, RequestMetrics
+from kit.web.problems import install_problem_handlers
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    version: str = "0.1.0",
+) -> FastAPI:
+    """A service API: every ``/v1`` route requires the gateway's token; health and metrics do not."""
+    configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
+    configure_tracing(settings.service_name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.database_url.get_secret_value(), pool_size=settings.db_pool_size)
+        app.state.database = database
+        app.state.nats = None
+        connecting = asyncio.create_task(_connect_nats(app, settings))
+        try:
+            yield
+        finally:
+            connecting.cancel()
+            with suppress(asyncio.CancelledError):
+                await connecting
+            if app.state.nats is not None:
+                await app.state.nats.drain()
+            await database.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+    )
+    app.state.settings = settings
+    app.state.verifier = InternalTokenVerifier.from_jwks(
+        settings.internal_public_keys.get_secret_value() or '{"keys": []}'
+    )
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    for router in routers:
+        app.include_router(router, prefix="/v1", dependencies=[Depends(get_identity)])
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, service=settings.service_name)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    return app
+
+
+async def _connect_nats(app: FastAPI, settings: ServiceSettings) -> None:
+    app.state.nats = await connect(settings.nats_url, name=f"{settings.service_name}-api")

@@ -1,0 +1,105 @@
+"""Async database access on SQLAlchemy/asyncpg with the tenant set per transaction.
+
+Two paths share one connection pool:
+
+* ``session(tenant_id)``: an ORM session; every transaction it begins first runs
+  ``set_config('app.tenant_id', …, true)``, so the setting dies with the transaction.
+* ``fetch_one``/``fetch_all``: the lean read path. The tenant is set and the query run in one
+  statement: a one-row ``scope`` subquery calls ``set_config`` and the query is joined LATERAL with a
+  ``LIMIT`` that depends on it, which forces the planner to run ``set_config`` before it scans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import Row, Select, case, event, func, literal_column, select, text, true
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import Session, SessionTransaction
+
+from kit.tenancy import require_tenant_id
+
+TENANT_SETTING = "app.tenant_id"
+RELAY_SETTING = "app.outbox_relay"
+_SET_TENANT = text(f"SELECT set_config('{TENANT_SETTING}', :tenant_id, true)")
+
+
+def async_url(url: str) -> str:
+    """Turn a ``postgresql://`` URL into the asyncpg dialect's."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+    raise ValueError("database URLs start with postgresql://")
+
+
+class _TenantSyncSession(Session):
+    """The sync half of ``TenantSession``; the listener below sets the tenant on each begin."""
+
+
+@event.listens_for(_TenantSyncSession, "after_begin")
+def _set_tenant_on_begin(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    connection.execute(_SET_TENANT, {"tenant_id": session.info.get("tenant_id") or ""})
+
+
+class TenantSession(AsyncSession):
+    """An ORM session bound to one tenant (or to none, which sees no tenant rows)."""
+
+    sync_session_class = _TenantSyncSession
+
+    @property
+    def tenant_id(self) -> str | None:
+        tenant: str | None = self.info.get("tenant_id")
+        return tenant
+
+
+class Database:
+    """One service database: a pool of connections as the runtime role."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False) -> None:
+        self.engine: AsyncEngine = create_async_engine(
+            async_url(url),
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=False,
+            echo=echo,
+        )
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    def session(self, tenant_id: str | None) -> TenantSession:
+        """Open a session whose every transaction is scoped to ``tenant_id``."""
+        info = {"tenant_id": require_tenant_id(tenant_id) if tenant_id is not None else None}
+        return TenantSession(self.engine, expire_on_commit=False, info=info)
+
+    @asynccontextmanager
+    async def transaction(self, tenant_id: str | None) -> AsyncIterator[TenantSession]:
+        """A session in one transaction: committed when the block ends, rolled back on error."""
+        async with self.session(tenant_id) as session, session.begin():
+            yield session
+
+    async def fetch_one(self, tenant_id: str, query: Select[Any]) -> Row[Any] | None:
+        """Run a read for ``tenant_id`` in one round trip and return its first row."""
+        rows = await self.fetch_all(tenant_id, query)
+        return rows[0] if rows else None
+
+    async def fetch_all(self, tenant_id: str, query: Select[Any]) -> Sequence[Row[Any]]:
+        """Run a read for ``tenant_id`` in one round trip (the tenant set in the same statement)."""
+        async with self._autocommit.connect() as conn:
+            result = await conn.execute(tenant_scoped(query, require_tenant_id(tenant_id)))
+            return result.all()
+
+    async def ping(self) -> None:
+        async with self._autocommit.connect() as conn:
+            await conn.execute(select(literal_column("1")))
+
+
+def tenant_scoped(query: Select[Any], tenant_id: str) -> Select[Any]:
+    """Wrap ``query`` so that the same statement first sets the tenant, then runs it."""
+    scope = select(func.set_config(TENANT_SETTING, tenant_id, true()).label("tenant")).subquery("scope")
+    ordered = query.limit(case((scope.c.tenant.is_(None), 0), else_=None)).lateral("scoped")
+    return select(*ordered.c).select_from(scope).join(ordered, true())

@@ -1,0 +1,177 @@
+"""Durable pull consumers whose every event takes effect once.
+
+For each message: the envelope is parsed and its tenant checked against the subject; one transaction
+scoped to that tenant inserts the event id into the inbox and runs the handler; only after the commit
+is the message acked. A redelivered event finds its inbox row and is only acked. A failing handler is
+retried with a growing delay (``nak(delay)``, never an immediate redelivery); after ``max_deliver``
+tries, or at once for a ``PermanentEventError``, the message goes to the dead-letter stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert
+
+from kit import metrics
+from kit.db.database import Database, TenantSession
+from kit.events.deadletters import send_to_dead_letters
+from kit.events.envelope import CloudEvent, tenant_of_subject
+from kit.events.outbox import inbox
+from kit.events.streams import ConsumerSpec, ensure_consumer
+from kit.telemetry import context_from, tracer
+
+log = logging.getLogger("kit.events.consumer")
+
+Handler = Callable[[TenantSession, CloudEvent], Awaitable[None]]
+
+
+class PermanentEventError(Exception):
+    """The event can never be handled (bad payload, broken invariant): dead-letter it at once."""
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One row of a service's handler table: which events, handled by what, under which durable name."""
+
+    durable: str
+    stream: str
+    subjects: tuple[str, ...]
+    handler: Handler
+    max_deliver: int = 5
+    ack_wait: float = 30.0
+
+    def spec(self) -> ConsumerSpec:
+        return ConsumerSpec(
+            stream=self.stream,
+            durable=self.durable,
+            subjects=self.subjects,
+            max_deliver=self.max_deliver,
+            ack_wait=self.ack_wait,
+        )
+
+
+def retry_delay(deliveries: int, *, base: float = 0.5, ceiling: float = 30.0) -> float:
+    """Delay before the next try after ``deliveries`` failed ones: 0.5 s, 1 s, 2 s … at most 30 s."""
+    return float(min(ceiling, base * 2 ** max(0, deliveries - 1)))
+
+
+class EventConsumer:
+    """Runs one subscription until stopped, surviving NATS and database restarts."""
+
+    def __init__(
+        self,
+        subscription: Subscription,
+        *,
+        database: Database,
+        nats: NATS,
+        batch: int = 64,
+        fetch_timeout: float = 1.0,
+        retry_base: float = 0.5,
+    ) -> None:
+        self.subscription = subscription
+        self._db = database
+        self._nats = nats
+        self._js: JetStreamContext = nats.jetstream()
+        self._batch = batch
+        self._fetch_timeout = fetch_timeout
+        self._retry_base = retry_base
+        self._stopping = asyncio.Event()
+        self._tracer = tracer("kit.events.consumer")
+
+    @property
+    def name(self) -> str:
+        return self.subscription.durable
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def declare(self) -> None:
+        await ensure_consumer(self._js, self.subscription.spec())
+
+    async def run(self) -> None:
+        """Fetch and handle until stopped; every failure of the loop itself is logged and retried."""
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                await self.declare()
+                psub = await self._js.pull_subscribe_bind(
+                    durable=self.subscription.durable, stream=self.subscription.stream
+                )
+                failures = 0
+                while not self._stopping.is_set():
+                    try:
+                        messages = await psub.fetch(self._batch, timeout=self._fetch_timeout)
+                    except TimeoutError:
+                        continue
+                    for msg in messages:
+                        await self.handle(msg)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - the consumer must outlive any failure
+                failures += 1
+                delay = min(10.0, 0.25 * 2 ** min(failures, 6))
+                log.warning("events.consumer.retry", extra={"consumer": self.name, "error": repr(error)})
+                await asyncio.sleep(delay)
+
+    async def handle(self, msg: Msg) -> None:
+        """Handle one delivered message and settle it (ack, delayed nak, or dead letter)."""
+        deliveries = msg.metadata.num_delivered
+        try:
+            event = CloudEvent.from_json(msg.data)
+            if tenant_of_subject(msg.subject) != event.tenantid:
+                raise PermanentEventError(f"tenant {event.tenantid} does not match subject {msg.subject}")
+        except (ValidationError, ValueError, PermanentEventError) as error:
+            await self._dead_letter(msg, f"unreadable event: {error}")
+            return
+        parent = context_from(dict(msg.headers or {}))
+        with self._tracer.start_as_current_span(f"process {msg.subject}", context=parent) as span:
+            span.set_attribute("messaging.consumer.group.name", self.name)
+            try:
+                applied = await self._apply(event)
+            except PermanentEventError as error:
+                await self._dead_letter(msg, f"permanent: {error}")
+                return
+            except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+                span.record_exception(error)
+                if deliveries >= self.subscription.max_deliver:
+                    await self._dead_letter(msg, f"failed {deliveries} times: {error!r}")
+                else:
+                    log.info("events.consumer.retry_later", extra={"consumer": self.name, "error": repr(error)})
+                    metrics.EVENTS_CONSUMED.labels(self.name, "retried").inc()
+                    await msg.nak(delay=retry_delay(deliveries, base=self._retry_base))
+                return
+        await msg.ack()
+        metrics.EVENTS_CONSUMED.labels(self.name, "applied" if applied else "duplicate").inc()
+
+    async def _apply(self, event: CloudEvent) -> bool:
+        """One transaction: the inbox row and the handler's effect; False if the event was seen before."""
+        async with self._db.transaction(event.tenantid) as session:
+            first_time = await session.execute(
+                insert(inbox)
+                .values(tenant_id=event.tenantid, consumer=self.name, event_id=event.id)
+                .on_conflict_do_nothing()
+                .returning(inbox.c.event_id)
+            )
+            if first_time.first() is None:
+                return False
+            await self.subscription.handler(session, event)
+        return True
+
+    async def _dead_letter(self, msg: Msg, reason: str) -> None:
+        try:
+            await send_to_dead_letters(self._js, msg, consumer=self.name, error=reason)
+        except Exception as error:  # noqa: BLE001 - keep the message; it comes back after a delay
+            log.warning("events.deadletter.failed", extra={"consumer": self.name, "error": repr(error)})
+            await msg.nak(delay=retry_delay(msg.metadata.num_delivered, base=self._retry_base))
+            return
+        log.error("events.consumer.dead_letter", extra={"consumer": self.name, "reason": reason})
+        metrics.EVENTS_CONSUMED.labels(self.name, "dead_letter").inc()
+        await msg.term()

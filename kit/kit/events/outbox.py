@@ -1,0 +1,110 @@
+"""The transactional outbox and the consumers' inbox: tables, migration steps, and writing an event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, MetaData, Table, Text, Uuid, insert
+
+from kit.db.database import RELAY_SETTING, TenantSession
+from kit.db.rls import TENANT_MATCHES, rls_statements
+from kit.events.envelope import CloudEvent
+
+NOTIFY_CHANNEL = "zentrale_outbox"
+EVENT_MAINTENANCE = f"{TENANT_MATCHES} OR current_setting('{RELAY_SETTING}', true) = 'on'"
+
+event_metadata = MetaData()
+
+outbox = Table(
+    "outbox",
+    event_metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("event_id", Uuid, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+)
+
+inbox = Table(
+    "inbox",
+    event_metadata,
+    Column("tenant_id", Text, primary_key=True),
+    Column("consumer", Text, primary_key=True),
+    Column("event_id", Uuid, primary_key=True),
+    Column("processed_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class EventTenantMismatch(ValueError):
+    """An event may only be written in a transaction of its own tenant."""
+
+
+async def record_event(session: TenantSession, event: CloudEvent) -> None:
+    """Write ``event`` into the outbox in the session's transaction: it is published iff this commits."""
+    if session.tenant_id != event.tenantid:
+        raise EventTenantMismatch(f"event for {event.tenantid} in a transaction of {session.tenant_id}")
+    await session.execute(
+        insert(outbox).values(
+            tenant_id=event.tenantid,
+            event_id=event.id,
+            subject=event.nats_subject,
+            payload=event.to_json(),
+        )
+    )
+
+
+EVENT_TABLES_SQL: list[str] = [
+    """
+    CREATE TABLE outbox (
+        tenant_id text NOT NULL,
+        id bigint GENERATED ALWAYS AS IDENTITY,
+        event_id uuid NOT NULL,
+        subject text NOT NULL,
+        payload bytea NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        published_at timestamptz,
+        attempts integer NOT NULL DEFAULT 0,
+        last_error text,
+        CONSTRAINT pk_outbox PRIMARY KEY (tenant_id, id),
+        CONSTRAINT uq_outbox_tenant_id_event_id UNIQUE (tenant_id, event_id)
+    )
+    """,
+    "CREATE INDEX ix_outbox_unpublished ON outbox (id) WHERE published_at IS NULL",
+    "CREATE INDEX ix_outbox_published_at ON outbox (published_at) WHERE published_at IS NOT NULL",
+    *rls_statements("outbox", predicate=EVENT_MAINTENANCE),
+    f"""
+    CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('{NOTIFY_CHANNEL}', '');
+        RETURN NULL;
+    END $$
+    """,
+    "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()",
+    """
+    CREATE TABLE inbox (
+        tenant_id text NOT NULL,
+        consumer text NOT NULL,
+        event_id uuid NOT NULL,
+        processed_at timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT pk_inbox PRIMARY KEY (tenant_id, consumer, event_id)
+    )
+    """,
+    "CREATE INDEX ix_inbox_processed_at ON inbox (processed_at)",
+    *rls_statements("inbox", predicate=EVENT_MAINTENANCE),
+]
+
+
+def create_event_tables(op: Any) -> None:
+    """Alembic step: the outbox (with its notify trigger) and the inbox, both under forced RLS."""
+    for statement in EVENT_TABLES_SQL:
+        op.execute(statement)
+
+
+def drop_event_tables(op: Any) -> None:
+    op.execute("DROP TABLE inbox")
+    op.execute("DROP TABLE outbox")
+    op.execute("DROP FUNCTION outbox_notify()")

@@ -1,0 +1,172 @@
+"""A private PostgreSQL server on loopback, from the machine's binaries or the ``pgserver`` wheel."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REQUIRED_EXTENSIONS = ("pg_trgm", "unaccent")
+SERVER_USER = "zentrale-pg"
+
+
+class PostgresNotFound(RuntimeError):
+    """No PostgreSQL server binaries with the required extensions were found."""
+
+
+def _has_extensions(bindir: Path) -> bool:
+    pg_config = bindir / "pg_config"
+    if pg_config.exists():
+        sharedir = Path(subprocess.check_output([str(pg_config), "--sharedir"], text=True).strip())
+    else:
+        sharedir = bindir.parent / "share" / "postgresql"
+        if not sharedir.exists():
+            sharedir = bindir.parent / "share"
+    return all((sharedir / "extension" / f"{name}.control").exists() for name in REQUIRED_EXTENSIONS)
+
+
+def find_bindir() -> Path:
+    """Return the directory of ``postgres``/``initdb``/``pg_ctl``: the machine's first, else ``pgserver``'s."""
+    candidates: list[Path] = []
+    if explicit := os.environ.get("ZENTRALE_PG_BINDIR"):
+        candidates.append(Path(explicit))
+    if on_path := shutil.which("pg_ctl"):
+        candidates.append(Path(on_path).resolve().parent)
+    candidates += [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
+    with contextlib.suppress(ImportError):
+        import pgserver  # type: ignore[import-not-found,unused-ignore]
+
+        candidates.append(Path(pgserver.__file__).parent / "pginstall" / "bin")
+    for bindir in candidates:
+        if (bindir / "initdb").exists() and (bindir / "postgres").exists() and _has_extensions(bindir):
+            return bindir
+    raise PostgresNotFound(
+        "no PostgreSQL server binaries with pg_trgm and unaccent found; "
+        "install them, or run `uv sync --group pgserver`"
+    )
+
+
+def free_port() -> int:
+    """Return a TCP port on loopback that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _server_user() -> str | None:
+    """PostgreSQL refuses to run as root: when we are root, run it as an unprivileged system user."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(SERVER_USER)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVER_USER],
+            check=True,
+            capture_output=True,
+        )
+    return SERVER_USER
+
+
+@dataclass
+class LocalPostgres:
+    """One PostgreSQL cluster in ``datadir``, listening on 127.0.0.1:``port``; data survives restarts."""
+
+    datadir: Path
+    port: int
+    superuser: str = "postgres"
+    password: str = "postgres"
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://{self.superuser}:{self.password}@127.0.0.1:{self.port}/postgres"
+
+    def _run_as(self) -> dict[str, str]:
+        user = _server_user()
+        return {"user": user} if user else {}
+
+    def init(self) -> None:
+        """Create the cluster unless it exists already."""
+        if (self.datadir / "PG_VERSION").exists():
+            return
+        bindir = find_bindir()
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        user = _server_user()
+        pwfile = self.datadir.parent / f".{self.datadir.name}.pw"
+        pwfile.write_text(self.password)
+        if user:
+            shutil.chown(self.datadir, user)
+            shutil.chown(pwfile, user)
+        subprocess.run(
+            [
+                str(bindir / "initdb"),
+                "-D", str(self.datadir),
+                "-U", self.superuser,
+                f"--pwfile={pwfile}",
+                "--auth=scram-sha-256",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+            capture_output=True,
+            **self._run_as(),  # type: ignore[arg-type]
+        )
+        pwfile.unlink()
+
+    def start(self, *, fsync: bool = True, timeout: float = 30.0) -> None:
+        """Start the server in the foreground of a child process and wait until it accepts connections."""
+        self.init()
+        bindir = find_bindir()
+        options = [
+            "-c", "listen_addresses=127.0.0.1",
+            "-c", f"port={self.port}",
+            "-c", f"unix_socket_directories={self.datadir}",
+            "-c", "max_connections=300",
+            "-c", "shared_buffers=128MB",
+        ]
+        if not fsync:
+            options += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        log = open(self.datadir.parent / f"{self.datadir.name}.log", "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [str(bindir / "postgres"), "-D", str(self.datadir), *options],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            **self._run_as(),  # type: ignore[arg-type]
+        )
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"PostgreSQL exited with {self.process.returncode}; see its log")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2):
+                ready = subprocess.run(
+                    [str(find_bindir() / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                    capture_output=True,
+                )
+                if ready.returncode == 0:
+                    return
+            time.sleep(0.05)
+        raise TimeoutError(f"PostgreSQL on port {self.port} not ready within {timeout} s")
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Shut down fast (SIGINT) and wait; the data stays."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(2)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

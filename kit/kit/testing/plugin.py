@@ -1,0 +1,67 @@
+"""Pytest fixtures every service's tests use: ``pytest_plugins = ["kit.testing.plugin"]``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import nats
+import pytest
+from nats.aio.client import Client as NATS
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from kit.local.nats import LocalNats
+from kit.local.postgres import free_port
+from kit.telemetry import install_tracer_provider
+from kit.testing.infra import ServiceDatabases, InfraServers, scratch_dir
+from kit.testing.keys import SigningKeys
+
+_SPANS = InMemorySpanExporter()
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[InfraServers]:
+    started = InfraServers.start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="session")
+def service_databases(servers: InfraServers) -> ServiceDatabases:
+    return ServiceDatabases(servers)
+
+
+@pytest.fixture(scope="session")
+def keys() -> SigningKeys:
+    return SigningKeys.generate()
+
+
+@pytest.fixture(scope="session")
+def span_exporter() -> InMemorySpanExporter:
+    """Spans of this process, recorded in memory (the tracer provider is installed once per process)."""
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(_SPANS))
+    install_tracer_provider(provider)
+    return _SPANS
+
+
+@pytest.fixture
+async def nats_client(servers: InfraServers) -> AsyncIterator[NATS]:
+    """A connection to the session's NATS with every stream deleted first."""
+    client = await nats.connect(servers.nats_url)
+    js = client.jetstream()
+    for info in await js.streams_info():
+        await js.delete_stream(info.config.name or "")
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+def own_nats() -> Iterator[LocalNats]:
+    """A private nats-server for one test, which the test may stop and start again."""
+    workdir = scratch_dir("zentrale-nats-")
+    server = LocalNats(workdir / "nats", free_port(), free_port())
+    server.start()
+    yield server
+    server.stop()

@@ -1,0 +1,1 @@
+"""What every HTTP app of Zentrale shares: problem rendering, guards, health, identity dependencies."""

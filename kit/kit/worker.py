@@ -1,0 +1,148 @@
+"""A service's worker process: the outbox relay and its consumers, supervised, with health and metrics.
+
+Each worker serves ``/healthz``, ``/readyz`` and ``/metrics`` on its own small port (no API), and
+stops cleanly on SIGTERM/SIGINT: consumers stop fetching, NATS is drained, the relay finishes its batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from nats.aio.client import Client as NATS
+
+from kit import metrics
+from kit.db.database import Database
+from kit.events.consumer import EventConsumer, Subscription
+from kit.events.deadletters import count_dead_letters
+from kit.events.relay import OutboxRelay
+from kit.events.streams import StreamSpec, dead_letter_stream, ensure_stream, service_stream
+from kit.logging import configure_logging
+from kit.nats import connect
+from kit.settings import ServiceSettings
+from kit.telemetry import configure_tracing
+
+log = logging.getLogger("kit.worker")
+
+
+@dataclass
+class Worker:
+    """Everything one worker process runs; ``start`` and ``stop`` are usable from tests as well."""
+
+    service: str
+    settings: ServiceSettings
+    subscriptions: Sequence[Subscription] = ()
+    extra_streams: Sequence[StreamSpec] = ()
+    nats: NATS | None = None
+    database: Database | None = None
+    relay: OutboxRelay | None = None
+    consumers: list[EventConsumer] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        url = self.settings.database_url.get_secret_value()
+        self.nats = await connect(self.settings.nats_url, name=f"{self.service}-worker")
+        js = self.nats.jetstream()
+        replicas = self.settings.stream_replicas
+        for spec in (service_stream(self.service, replicas=replicas), dead_letter_stream(replicas=replicas)):
+            await ensure_stream(js, spec)
+        for spec in self.extra_streams:
+            await ensure_stream(js, spec)
+        self.database = Database(url, pool_size=4)
+        self.relay = OutboxRelay(
+            service=self.service, database_url=url, nats=self.nats, batch_size=self.settings.relay_batch_size
+        )
+        self.consumers = [EventConsumer(s, database=self.database, nats=self.nats) for s in self.subscriptions]
+        self._tasks = [asyncio.create_task(self.relay.run(), name=f"{self.service}-relay")]
+        self._tasks += [asyncio.create_task(c.run(), name=c.name) for c in self.consumers]
+        self._tasks.append(asyncio.create_task(self._observe(), name="observe"))
+
+    async def stop(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+        for consumer in self.consumers:
+            consumer.stop()
+        done, pending = await asyncio.wait(self._tasks, timeout=5) if self._tasks else (set(), set())
+        for task in pending:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+        if self.nats is not None and not self.nats.is_closed:
+            with suppress(Exception):
+                await self.nats.drain()
+        if self.database is not None:
+            await self.database.dispose()
+
+    @property
+    def ready(self) -> bool:
+        return self.nats is not None and self.nats.is_connected
+
+    async def _observe(self, every: float = 15.0) -> None:
+        """Refresh the gauges operators watch: consumer lag and dead letters."""
+        while True:
+            await asyncio.sleep(every)
+            if self.nats is None or not self.nats.is_connected:
+                continue
+            js = self.nats.jetstream()
+            with suppress(Exception):
+                metrics.DEAD_LETTERS.labels(self.service).set(await count_dead_letters(js))
+                for sub in self.subscriptions:
+                    info = await js.consumer_info(sub.stream, sub.durable)
+                    metrics.CONSUMER_LAG.labels(sub.durable).set(info.num_pending or 0)
+
+
+def _probe_app(worker: Worker) -> web.Application:
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_: web.Request) -> web.Response:
+        if worker.ready:
+            return web.json_response({"status": "ready"})
+        return web.json_response(
+            {"type": "about:blank", "title": "Service Unavailable", "status": 503, "detail": "NATS not connected"},
+            status=503,
+            content_type="application/problem+json",
+        )
+
+    async def prometheus(_: web.Request) -> web.Response:
+        body, _content_type = metrics.exposition()
+        return web.Response(body=body, content_type="text/plain", charset="utf-8")
+
+    app = web.Application()
+    app.add_routes([web.get("/healthz", healthz), web.get("/readyz", readyz), web.get("/metrics", prometheus)])
+    return app
+
+
+async def serve(worker: Worker, *, port: int) -> None:
+    """Run ``worker`` until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    runner = web.AppRunner(_probe_app(worker), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1" if worker.settings.is_development else "0.0.0.0", port).start()  # noqa: S104
+    await worker.start()
+    log.info("worker.started", extra={"service": worker.service, "port": port})
+    await stop.wait()
+    log.info("worker.stopping", extra={"service": worker.service})
+    await worker.stop()
+    await runner.cleanup()
+
+
+def run_worker(
+    service: str,
+    settings: ServiceSettings,
+    *,
+    port: int,
+    subscriptions: Sequence[Subscription] = (),
+) -> None:
+    """The entry point of ``python -m <service>.worker``."""
+    configure_logging(f"{service}-worker", level=settings.log_level, json=settings.log_json)
+    configure_tracing(f"{service}-worker")
+    asyncio.run(serve(Worker(service=service, settings=settings, subscriptions=subscriptions), port=port))

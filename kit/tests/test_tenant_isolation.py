@@ -1,0 +1,139 @@
+"""Row-level security as the runtime role: each tenant sees and writes only its own rows."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import DBAPIError
+
+from kit.db.catalog import tenant_isolation_problems
+from kit.db.database import Database
+from kit.testing.infra import ScratchDatabase
+
+from .sample import notes
+
+
+async def _add(db: Database, tenant: str, body: str) -> None:
+    async with db.transaction(tenant) as session:
+        await session.execute(insert(notes).values(tenant_id=tenant, body=body))
+
+
+async def test_each_tenant_sees_only_its_rows(database: Database) -> None:
+    await _add(database, "artland", "a1")
+    await _add(database, "artland", "a2")
+    await _add(database, "oldenburg", "o1")
+
+    async with database.transaction("artland") as session:
+        artland = (await session.execute(select(notes.c.body).order_by(notes.c.body))).scalars().all()
+    lean = await database.fetch_all("oldenburg", select(notes.c.body))
+
+    assert artland == ["a1", "a2"]
+    assert [row.body for row in lean] == ["o1"]
+
+
+async def test_no_tenant_reads_nothing_and_writes_nothing(database: Database) -> None:
+    await _add(database, "artland", "a1")
+
+    async with database.transaction(None) as session:
+        count = (await session.execute(select(func.count()).select_from(notes))).scalar_one()
+    assert count == 0
+    with pytest.raises(DBAPIError, match="row-level security"):
+        async with database.transaction(None) as session:
+            await session.execute(insert(notes).values(tenant_id="artland", body="sneaky"))
+
+
+async def test_row_for_another_tenant_is_refused(database: Database) -> None:
+    with pytest.raises(DBAPIError, match="row-level security"):
+        async with database.transaction("artland") as session:
+            await session.execute(insert(notes).values(tenant_id="oldenburg", body="foreign"))
+    async with database.transaction("oldenburg") as session:
+        assert (await session.execute(select(func.count()).select_from(notes))).scalar_one() == 0
+
+
+async def test_update_cannot_move_a_row_to_another_tenant(database: Database) -> None:
+    await _add(database, "artland", "a1")
+    with pytest.raises(DBAPIError, match="row-level security"):
+        async with database.transaction("artland") as session:
+            await session.execute(notes.update().values(tenant_id="oldenburg"))
+
+
+async def test_pooled_connection_never_carries_the_previous_tenant(sample_db: ScratchDatabase) -> None:
+    single = Database(sample_db.runtime_url, pool_size=1, max_overflow=0)
+    try:
+        await _add(single, "artland", "a1")
+        await _add(single, "oldenburg", "o1")
+        await single.fetch_all("artland", select(notes.c.body))
+
+        async with single.session(None) as session:
+            leftover = (await session.execute(text("SELECT current_setting('app.tenant_id', true)"))).scalar()
+            visible = (await session.execute(select(notes.c.body))).scalars().all()
+        oldenburg = await single.fetch_all("oldenburg", select(notes.c.body))
+    finally:
+        await single.dispose()
+
+    assert leftover in ("", None)
+    assert visible == []
+    assert [row.body for row in oldenburg] == ["o1"]
+
+
+async def test_tenant_set_again_after_commit_inside_one_session(database: Database) -> None:
+    await _add(database, "artland", "a1")
+    async with database.session("artland") as session:
+        async with session.begin():
+            first = (await session.execute(select(notes.c.body))).scalars().all()
+        async with session.begin():
+            second = (await session.execute(select(notes.c.body))).scalars().all()
+    assert first == second == ["a1"]
+
+
+@pytest.mark.parametrize("disabled", ["enable_seqscan", "enable_indexscan"])
+async def test_lean_read_sets_tenant_in_one_statement_for_every_plan(sample_db: ScratchDatabase, disabled: str) -> None:
+    single = Database(sample_db.runtime_url, pool_size=1, max_overflow=0)
+    try:
+        await _add(single, "artland", "a1")
+        await _add(single, "oldenburg", "o1")
+        async with single.engine.connect() as conn:
+            await conn.execute(text(f"SET {disabled} = off"))
+            await conn.commit()
+        by_id = await single.fetch_all("artland", select(notes.c.body).where(notes.c.id == 1))
+        everything = await single.fetch_all("artland", select(notes.c.body))
+    finally:
+        await single.dispose()
+    assert [r.body for r in by_id] == ["a1"]
+    assert [r.body for r in everything] == ["a1"]
+
+
+async def test_migrated_schema_passes_the_catalog_check(sample_db: ScratchDatabase) -> None:
+    conn = await asyncpg.connect(sample_db.admin_url)
+    try:
+        problems = await tenant_isolation_problems(conn, runtime_role=sample_db.spec.runtime)
+    finally:
+        await conn.close()
+    assert problems == []
+
+
+async def test_catalog_check_finds_unsealed_tables(sample_db: ScratchDatabase) -> None:
+    conn = await asyncpg.connect(sample_db.owner_url)
+    try:
+        await conn.execute("CREATE TABLE loose (tenant_id text, id int, CONSTRAINT uq_loose_id UNIQUE (id))")
+        await conn.execute("ALTER TABLE loose ENABLE ROW LEVEL SECURITY")
+        await conn.execute("CREATE TABLE shared_codes (code text PRIMARY KEY)")
+        problems = await tenant_isolation_problems(conn, runtime_role=sample_db.spec.runtime)
+    finally:
+        await conn.close()
+    assert "loose: row-level security not forced" in problems
+    assert "loose: no policy" in problems
+    assert "loose: unique key uq_loose_id without tenant_id" in problems
+    assert "shared_codes: no tenant_id column and not declared shared" in problems
+
+
+async def test_catalog_check_refuses_a_privileged_runtime_role(sample_db: ScratchDatabase) -> None:
+    conn = await asyncpg.connect(sample_db.admin_url)
+    try:
+        await conn.execute(f'ALTER ROLE "{sample_db.spec.runtime}" BYPASSRLS')
+        problems = await tenant_isolation_problems(conn, runtime_role=sample_db.spec.runtime)
+        await conn.execute(f'ALTER ROLE "{sample_db.spec.runtime}" NOBYPASSRLS')
+    finally:
+        await conn.close()
+    assert f"runtime role {sample_db.spec.runtime} may bypass row-level security" in problems

@@ -1,0 +1,18 @@
+"""The tenants service's API: ``uvicorn --factory tenants.app:create_app``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from kit.app import create_service_app
+from tenants.settings import get_settings
+from tenants.tenant.endpoints import router as tenant_router
+
+
+def create_app() -> FastAPI:
+    return create_service_app(
+        get_settings(),
+        title="Zentrale tenants",
+        description="Municipalities, cooperation contracts, calendars, departments, API clients and webhooks.",
+        routers=[tenant_router],
+    )

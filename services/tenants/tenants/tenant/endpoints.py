@@ -1,0 +1,52 @@
+"""HTTP endpoints for tenants."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from kit.db.database import TenantSession
+from kit.errors import Forbidden
+from kit.identity import Identity
+from kit.web.deps import CurrentIdentity, DatabaseDep, TenantIdentity
+from kit.web.problems import problem_responses
+from tenants.tenant import service
+from tenants.tenant.schemas import TenantCreate, TenantRead
+
+router = APIRouter(tags=["tenants"])
+
+
+def require_operator(identity: CurrentIdentity) -> Identity:
+    if not identity.has_role("operator"):
+        raise Forbidden("Only operators create tenants.")
+    return identity
+
+
+async def new_tenant_session(
+    data: TenantCreate, database: DatabaseDep, _: Annotated[Identity, Depends(require_operator)]
+) -> TenantSession:
+    return database.session(data.id)
+
+
+@router.post(
+    "/tenants",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TenantRead,
+    responses=problem_responses(400, 401, 403, 409, 413, 422),
+)
+async def create_tenant(
+    data: TenantCreate, session: Annotated[TenantSession, Depends(new_tenant_session)]
+) -> TenantRead:
+    """Register a municipality; it starts in onboarding."""
+    async with session, session.begin():
+        row = await service.create(session, data=data)
+    return TenantRead.model_validate(row._mapping)
+
+
+@router.get("/tenants/{tenant_id}", response_model=TenantRead, responses=problem_responses(401, 404))
+async def get_tenant(database: DatabaseDep, identity: TenantIdentity) -> TenantRead:
+    """Read one municipality."""
+    assert identity.tenant_id is not None
+    row = await service.get(database, tenant_id=identity.tenant_id)
+    return TenantRead.model_validate(row._mapping)

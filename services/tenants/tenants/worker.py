@@ -1,0 +1,14 @@
+"""The tenants service's worker: ``python -m tenants.worker``."""
+
+from kit.worker import run_worker
+from tenants.events.handlers import SUBSCRIPTIONS
+from tenants.settings import SERVICE, get_settings
+
+
+def main() -> None:
+    settings = get_settings()
+    run_worker(SERVICE, settings, port=settings.worker_port, subscriptions=SUBSCRIPTIONS)
+
+
+if __name__ == "__main__":
+    main()

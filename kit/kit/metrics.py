@@ -12,9 +12,7 @@ REQUEST_LATENCY = Histogram(
 )
 OUTBOX_BACKLOG = Gauge("zentrale_outbox_backlog", "Committed events not yet acknowledged by JetStream", ["service"])
 EVENTS_RELAYED = Counter("zentrale_events_relayed_total", "Events published from the outbox", ["service"])
-EVENTS_CONSUMED = Counter(
-    "zentrale_events_consumed_total", "Events handled by a consumer", ["consumer", "outcome"]
-)
+EVENTS_CONSUMED = Counter("zentrale_events_consumed_total", "Events handled by a consumer", ["consumer", "outcome"])
 CONSUMER_LAG = Gauge("zentrale_consumer_lag", "Messages not yet delivered to a durable consumer", ["consumer"])
 DEAD_LETTERS = Gauge("zentrale_dead_letters", "Messages in the dead-letter stream", ["service"])
 

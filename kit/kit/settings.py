@@ -9,7 +9,9 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "password", "postgres", "dev", "test", "example"})
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "secret", "password", "postgres", "dev", "test", "example"}
+)
 
 
 class Environment(StrEnum):
@@ -49,9 +51,7 @@ class KitSettings(BaseSettings):
     )
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
     log_json: bool = Field(True, validation_alias=AliasChoices("ZENTRALE_LOG_JSON", "log_json"))
-    max_body_bytes: int = Field(
-        1_048_576, validation_alias=AliasChoices("ZENTRALE_MAX_BODY_BYTES", "max_body_bytes")
-    )
+    max_body_bytes: int = Field(1_048_576, validation_alias=AliasChoices("ZENTRALE_MAX_BODY_BYTES", "max_body_bytes"))
 
     @property
     def is_development(self) -> bool:

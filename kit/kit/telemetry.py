@@ -46,7 +46,7 @@ def configure_tracing(service_name: str) -> None:
     if not _instrumented_asyncpg:
         from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 
-        AsyncPGInstrumentor().instrument()
+        AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
         _instrumented_asyncpg = True
 
 

@@ -67,7 +67,7 @@ class Worker:
             self.relay.stop()
         for consumer in self.consumers:
             consumer.stop()
-        done, pending = await asyncio.wait(self._tasks, timeout=5) if self._tasks else (set(), set())
+        _, pending = await asyncio.wait(self._tasks, timeout=5) if self._tasks else (set(), set())
         for task in pending:
             task.cancel()
             with suppress(asyncio.CancelledError):

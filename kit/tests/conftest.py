@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from kit.db.database import Database
-from kit.testing.infra import ServiceDatabases, ScratchDatabase
+from kit.testing.infra import ScratchDatabase, ServiceDatabases
 
 from .sample import MIGRATIONS
 

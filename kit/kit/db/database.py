@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from kit.tenancy import require_tenant_id
 
+AnySelect = Select[*tuple[Any, ...]]
+AnyRow = Row[*tuple[Any, ...]]
+
 TENANT_SETTING = "app.tenant_id"
 RELAY_SETTING = "app.outbox_relay"
 _SET_TENANT = text(f"SELECT set_config('{TENANT_SETTING}', :tenant_id, true)")
@@ -82,23 +85,24 @@ class Database:
         async with self.session(tenant_id) as session, session.begin():
             yield session
 
-    async def fetch_one(self, tenant_id: str, query: Select[Any]) -> Row[Any] | None:
+    async def fetch_one(self, tenant_id: str, query: AnySelect) -> AnyRow | None:
         """Run a read for ``tenant_id`` in one round trip and return its first row."""
         rows = await self.fetch_all(tenant_id, query)
         return rows[0] if rows else None
 
-    async def fetch_all(self, tenant_id: str, query: Select[Any]) -> Sequence[Row[Any]]:
+    async def fetch_all(self, tenant_id: str, query: AnySelect) -> Sequence[AnyRow]:
         """Run a read for ``tenant_id`` in one round trip (the tenant set in the same statement)."""
         async with self._autocommit.connect() as conn:
             result = await conn.execute(tenant_scoped(query, require_tenant_id(tenant_id)))
-            return result.all()
+            rows: Sequence[AnyRow] = result.all()
+            return rows
 
     async def ping(self) -> None:
         async with self._autocommit.connect() as conn:
             await conn.execute(select(literal_column("1")))
 
 
-def tenant_scoped(query: Select[Any], tenant_id: str) -> Select[Any]:
+def tenant_scoped(query: AnySelect, tenant_id: str) -> AnySelect:
     """Wrap ``query`` so that the same statement first sets the tenant, then runs it."""
     scope = select(func.set_config(TENANT_SETTING, tenant_id, true()).label("tenant")).subquery("scope")
     ordered = query.limit(case((scope.c.tenant.is_(None), 0), else_=None)).lateral("scoped")

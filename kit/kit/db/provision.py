@@ -54,8 +54,7 @@ async def _ensure_role(conn: asyncpg.Connection, name: str, password: str) -> No
     verb = "ALTER" if exists else "CREATE"
     literal = await conn.fetchval("SELECT quote_literal($1)", password)
     await conn.execute(
-        f"{verb} ROLE {quote_ident(name)} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE "
-        f"PASSWORD {literal}"
+        f"{verb} ROLE {quote_ident(name)} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD {literal}"
     )
 
 
@@ -94,4 +93,6 @@ async def grant_runtime(conn: asyncpg.Connection, *, owner: str, runtime: str) -
     await conn.execute(
         f"ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}"
     )
-    await conn.execute(f"ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {r}")
+    await conn.execute(
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {r}"
+    )

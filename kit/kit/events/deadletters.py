@@ -85,7 +85,7 @@ async def list_dead_letters(js: JetStreamContext, *, limit: int = 100) -> list[D
         letters.append(
             DeadLetter(
                 sequence=sequence,
-                subject=raw.subject,
+                subject=raw.subject or "",
                 original_subject=headers.get(ORIGINAL_SUBJECT, ""),
                 consumer=headers.get(CONSUMER, ""),
                 error=headers.get(ERROR, ""),
@@ -114,7 +114,7 @@ async def replay_dead_letter(js: JetStreamContext, sequence: int) -> str:
     """
     raw = await js.get_msg(DEAD_LETTER_STREAM, seq=sequence)
     headers = dict(raw.headers or {})
-    original_subject = headers.pop(ORIGINAL_SUBJECT)
+    original_subject = str(headers.pop(ORIGINAL_SUBJECT))
     for name in (CONSUMER, ERROR, DELIVERIES, "Nats-Msg-Id"):
         headers.pop(name, None)
     headers["Nats-Msg-Id"] = f"replay:{sequence}:{headers.get('Ce-Id', '')}"

@@ -15,8 +15,8 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kit.tenancy import TenantId, require_tenant_id
 from kit.telemetry import current_traceparent
+from kit.tenancy import TenantId, require_tenant_id
 
 EVENT_TYPE_PATTERN = re.compile(r"^(?P<service>[a-z]+)\.(?P<entity>[a-z_]+)\.(?P<verb>[a-z_]+)\.v(?P<version>\d+)$")
 

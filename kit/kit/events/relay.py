@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from contextlib import suppress
 from typing import Any
 
 import asyncpg
 import orjson
 from nats.aio.client import Client as NATS
-
 from opentelemetry.trace import SpanKind
 
 from kit import metrics
@@ -161,22 +161,16 @@ class OutboxRelay:
 
     async def _wait_for_work(self) -> None:
         """Sleep until a commit notifies (cleared before the claim, so none is missed) or the poll is due."""
-        try:
+        with suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_interval)
-        except TimeoutError:
-            pass
 
     async def _interruptible_sleep(self, seconds: float) -> None:
         self._wakeup.clear()
-        try:
+        with suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
 
     async def _reset_connections(self) -> None:
         for conn in (self._conn, self._listener):
             if conn is not None and not conn.is_closed():
                 conn.terminate()
         self._conn = self._listener = None
-
-

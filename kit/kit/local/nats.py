@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -45,11 +44,16 @@ class LocalNats:
             [
                 find_nats_server(),
                 "--jetstream",
-                "--store_dir", str(self.storedir),
-                "--addr", "127.0.0.1",
-                "--port", str(self.port),
-                "--http_port", str(self.monitor_port),
-                "--server_name", "zentrale-local",
+                "--store_dir",
+                str(self.storedir),
+                "--addr",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--http_port",
+                str(self.monitor_port),
+                "--server_name",
+                "zentrale-local",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -63,10 +67,9 @@ class LocalNats:
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"nats-server exited with {self.process.returncode}; see its log")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2):
-                with contextlib.suppress(OSError), urllib.request.urlopen(health, timeout=0.5) as answer:
-                    if answer.status == 200:
-                        return
+            with contextlib.suppress(OSError), urllib.request.urlopen(health, timeout=0.5) as answer:
+                if answer.status == 200:
+                    return
             time.sleep(0.05)
         raise TimeoutError(f"nats-server on port {self.port} not ready within {timeout} s")
 

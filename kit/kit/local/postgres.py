@@ -41,15 +41,14 @@ def find_bindir() -> Path:
         candidates.append(Path(on_path).resolve().parent)
     candidates += [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
     with contextlib.suppress(ImportError):
-        import pgserver  # type: ignore[import-not-found,unused-ignore]
+        import pgserver
 
         candidates.append(Path(pgserver.__file__).parent / "pginstall" / "bin")
     for bindir in candidates:
         if (bindir / "initdb").exists() and (bindir / "postgres").exists() and _has_extensions(bindir):
             return bindir
     raise PostgresNotFound(
-        "no PostgreSQL server binaries with pg_trgm and unaccent found; "
-        "install them, or run `uv sync --group pgserver`"
+        "no PostgreSQL server binaries with pg_trgm and unaccent found; install them, or run `uv sync --group pgserver`"
     )
 
 
@@ -83,16 +82,12 @@ class LocalPostgres:
     datadir: Path
     port: int
     superuser: str = "postgres"
-    password: str = "postgres"
+    password: str = "postgres"  # noqa: S105 - a private server on loopback
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def admin_url(self) -> str:
         return f"postgresql://{self.superuser}:{self.password}@127.0.0.1:{self.port}/postgres"
-
-    def _run_as(self) -> dict[str, str]:
-        user = _server_user()
-        return {"user": user} if user else {}
 
     def init(self) -> None:
         """Create the cluster unless it exists already."""
@@ -109,8 +104,10 @@ class LocalPostgres:
         subprocess.run(
             [
                 str(bindir / "initdb"),
-                "-D", str(self.datadir),
-                "-U", self.superuser,
+                "-D",
+                str(self.datadir),
+                "-U",
+                self.superuser,
                 f"--pwfile={pwfile}",
                 "--auth=scram-sha-256",
                 "--encoding=UTF8",
@@ -118,7 +115,7 @@ class LocalPostgres:
             ],
             check=True,
             capture_output=True,
-            **self._run_as(),  # type: ignore[arg-type]
+            user=user,
         )
         pwfile.unlink()
 
@@ -127,11 +124,16 @@ class LocalPostgres:
         self.init()
         bindir = find_bindir()
         options = [
-            "-c", "listen_addresses=127.0.0.1",
-            "-c", f"port={self.port}",
-            "-c", f"unix_socket_directories={self.datadir}",
-            "-c", "max_connections=300",
-            "-c", "shared_buffers=128MB",
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            f"port={self.port}",
+            "-c",
+            f"unix_socket_directories={self.datadir}",
+            "-c",
+            "max_connections=300",
+            "-c",
+            "shared_buffers=128MB",
         ]
         if not fsync:
             options += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
@@ -141,7 +143,7 @@ class LocalPostgres:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            **self._run_as(),  # type: ignore[arg-type]
+            user=_server_user(),
         )
         self.wait_ready(timeout)
 

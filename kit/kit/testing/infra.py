@@ -21,7 +21,7 @@ from kit.local.postgres import LocalPostgres, free_port
 from kit.migrations import upgrade
 
 T = TypeVar("T")
-TEST_PASSWORD = "test-password"
+TEST_PASSWORD = "test-password"  # noqa: S105
 
 
 def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:

@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from kit.local.nats import LocalNats
 from kit.local.postgres import free_port
 from kit.telemetry import install_tracer_provider
-from kit.testing.infra import ServiceDatabases, InfraServers, scratch_dir
+from kit.testing.infra import InfraServers, ServiceDatabases, scratch_dir
 from kit.testing.keys import SigningKeys
 
 _SPANS = InMemorySpanExporter()

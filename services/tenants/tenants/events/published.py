@@ -10,5 +10,9 @@ TENANT_CREATED = "tenants.tenant.created.v1"
 
 def tenant_created(*, tenant_id: str, name: str) -> CloudEvent:
     return new_event(
-        service=SERVICE, type=TENANT_CREATED, tenant_id=tenant_id, subject=tenant_id, data={"id": tenant_id, "name": name}
+        service=SERVICE,
+        type=TENANT_CREATED,
+        tenant_id=tenant_id,
+        subject=tenant_id,
+        data={"id": tenant_id, "name": name},
     )

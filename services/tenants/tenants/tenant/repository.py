@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from kit.db.database import Database, TenantSession
+from kit.db.database import AnyRow, Database, TenantSession
 from tenants.tenant.models import Tenant
 
 _COLUMNS = (
@@ -20,12 +18,12 @@ _COLUMNS = (
 )
 
 
-async def get(database: Database, tenant_id: str) -> Row[Any] | None:
+async def get(database: Database, tenant_id: str) -> AnyRow | None:
     """Read a tenant in one round trip (the lean path)."""
     return await database.fetch_one(tenant_id, select(*_COLUMNS).where(Tenant.tenant_id == tenant_id))
 
 
-async def insert_new(session: TenantSession, *, tenant_id: str, name: str) -> Row[Any] | None:
+async def insert_new(session: TenantSession, *, tenant_id: str, name: str) -> AnyRow | None:
     """Insert the tenant; None if it exists already."""
     statement = (
         insert(Tenant)
@@ -33,4 +31,5 @@ async def insert_new(session: TenantSession, *, tenant_id: str, name: str) -> Ro
         .on_conflict_do_nothing()
         .returning(*_COLUMNS)
     )
-    return (await session.execute(statement)).first()
+    row: AnyRow | None = (await session.execute(statement)).first()
+    return row

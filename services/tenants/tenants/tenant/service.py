@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Row
-
-from kit.db.database import Database, TenantSession
+from kit.db.database import AnyRow, Database, TenantSession
 from kit.events import record_event
 from tenants.events.published import tenant_created
 from tenants.tenant import repository
@@ -14,14 +10,14 @@ from tenants.tenant.errors import TenantExists, TenantNotFound
 from tenants.tenant.schemas import TenantCreate
 
 
-async def get(database: Database, *, tenant_id: str) -> Row[Any]:
+async def get(database: Database, *, tenant_id: str) -> AnyRow:
     row = await repository.get(database, tenant_id)
     if row is None:
         raise TenantNotFound()
     return row
 
 
-async def create(session: TenantSession, *, data: TenantCreate) -> Row[Any]:
+async def create(session: TenantSession, *, data: TenantCreate) -> AnyRow:
     row = await repository.insert_new(session, tenant_id=data.id, name=data.name)
     if row is None:
         raise TenantExists(data.id)

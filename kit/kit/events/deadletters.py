@@ -74,7 +74,9 @@ async def list_dead_letters(js: JetStreamContext, *, limit: int = 100) -> list[D
         info = await js.stream_info(DEAD_LETTER_STREAM)
     except NotFoundError:
         return letters
-    sequence = info.state.first_seq
+    if info.state.messages == 0:
+        return letters
+    sequence = max(1, info.state.first_seq)
     while sequence <= info.state.last_seq and len(letters) < limit:
         try:
             raw = await js.get_msg(DEAD_LETTER_STREAM, seq=sequence)

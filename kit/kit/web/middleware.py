@@ -8,7 +8,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kit import metrics
-from kit.errors import ContentTooLarge, problem
+from kit.errors import problem
 from kit.web.problems import problem_response
 
 
@@ -25,20 +25,41 @@ class BodyLimit:
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                detail = f"The request body exceeds {self.max_bytes} bytes."
-                await problem_response(problem(413, detail=detail))(scope, receive, send)
+                await problem_response(problem(413, detail=self.detail))(scope, receive, send)
                 return
         seen = 0
+        exceeded = started = False
 
         async def limited() -> Message:
-            nonlocal seen
+            """Count the body; past the limit the app is told the client left, so it stops reading."""
+            nonlocal seen, exceeded
+            if exceeded:
+                return {"type": "http.disconnect"}
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                raise ContentTooLarge(f"The request body exceeds {self.max_bytes} bytes.")
+                exceeded = True
+                return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, limited, send)
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if exceeded and not started:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, guarded)
+        except Exception:
+            if not exceeded:
+                raise
+        if exceeded and not started:
+            await problem_response(problem(413, detail=self.detail))(scope, receive, send)
+
+    @property
+    def detail(self) -> str:
+        return f"The request body exceeds {self.max_bytes} bytes."
 
 
 class RequestMetrics:

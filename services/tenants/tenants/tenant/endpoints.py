@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from kit.db.database import TenantSession
 from kit.errors import Forbidden
 from kit.identity import Identity
 from kit.web.deps import CurrentIdentity, DatabaseDep, TenantIdentity
@@ -19,14 +18,11 @@ router = APIRouter(tags=["tenants"])
 
 def require_operator(identity: CurrentIdentity) -> Identity:
     if not identity.has_role("operator"):
-        raise Forbidden("Only operators create tenants.")
+        raise Forbidden("Only operators register tenants.")
     return identity
 
 
-async def new_tenant_session(
-    data: TenantCreate, database: DatabaseDep, _: Annotated[Identity, Depends(require_operator)]
-) -> TenantSession:
-    return database.session(data.id)
+OperatorIdentity = Annotated[Identity, Depends(require_operator)]
 
 
 @router.post(
@@ -35,11 +31,9 @@ async def new_tenant_session(
     response_model=TenantRead,
     responses=problem_responses(400, 401, 403, 409, 413, 422),
 )
-async def create_tenant(
-    data: TenantCreate, session: Annotated[TenantSession, Depends(new_tenant_session)]
-) -> TenantRead:
+async def create_tenant(data: TenantCreate, database: DatabaseDep, _: OperatorIdentity) -> TenantRead:
     """Register a municipality; it starts in onboarding."""
-    async with session, session.begin():
+    async with database.transaction(data.id) as session:
         row = await service.create(session, data=data)
     return TenantRead.model_validate(row._mapping)
 

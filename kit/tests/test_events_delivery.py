@@ -1,0 +1,224 @@
+"""Outbox → relay → JetStream → consumer: nothing lost, nothing applied twice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+import asyncpg
+import pytest
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+
+from kit.db.database import Database, TenantSession
+from kit.events import CloudEvent, EventConsumer, OutboxRelay, Subscription, ensure_stream, service_stream
+from kit.events import relay as relay_module
+from kit.events.consumer import Handler
+from kit.events.deadletters import list_dead_letters, replay_dead_letter
+from kit.events.streams import dead_letter_stream
+from kit.local.nats import LocalNats
+from kit.nats import connect
+from kit.testing.infra import ScratchDatabase
+
+from .sample import SERVICE, STREAM, add_note, commit_note, eventually, note_added, record_effect
+
+
+async def _effects(db: ScratchDatabase) -> list[str]:
+    conn = await asyncpg.connect(db.admin_url)
+    try:
+        rows = await conn.fetch("SELECT body FROM notes WHERE body LIKE 'effect:%'")
+    finally:
+        await conn.close()
+    return [row["body"] for row in rows]
+
+
+async def _stream_count(nc: NATS) -> int:
+    info = await nc.jetstream().stream_info(STREAM)
+    return info.state.messages
+
+
+@asynccontextmanager
+async def running(*tasks_of: OutboxRelay | EventConsumer) -> AsyncIterator[None]:
+    tasks = [asyncio.create_task(part.run()) for part in tasks_of]
+    try:
+        yield
+    finally:
+        for part in tasks_of:
+            part.stop()
+        for task in tasks:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+
+async def _declare(nc: NATS) -> None:
+    js = nc.jetstream()
+    await ensure_stream(js, service_stream(SERVICE))
+    await ensure_stream(js, dead_letter_stream())
+
+
+def _relay(db: ScratchDatabase, nc: NATS) -> OutboxRelay:
+    return OutboxRelay(service=SERVICE, database_url=db.runtime_url, nats=nc, publish_timeout=1.0, max_backoff=0.5)
+
+
+def _consumer(
+    database: Database, nc: NATS, *, handler: Handler = record_effect, ack_wait: float = 30.0
+) -> EventConsumer:
+    subscription = Subscription(
+        durable="kit-effects",
+        stream=STREAM,
+        subjects=(f"{SERVICE}.*.note.added.v1",),
+        handler=handler,
+        max_deliver=3,
+        ack_wait=ack_wait,
+    )
+    return EventConsumer(subscription, database=database, nats=nc, retry_base=0.05, fetch_timeout=0.5)
+
+
+async def test_events_committed_while_nats_is_down_all_arrive_once(
+    sample_db: ScratchDatabase, database: Database, own_nats: LocalNats
+) -> None:
+    nc = await connect(own_nats.url, name="test")
+    await _declare(nc)
+    async with running(_relay(sample_db, nc), _consumer(database, nc)):
+        own_nats.stop()
+        committed = [await commit_note(database, ("artland", "oldenburg")[i % 2], f"change {i}") for i in range(500)]
+        await asyncio.sleep(1.0)
+        own_nats.start()
+
+        async def all_applied() -> bool:
+            return len(await _effects(sample_db)) >= 500
+
+        await eventually(all_applied, within=60)
+        await asyncio.sleep(0.5)
+        effects = await _effects(sample_db)
+        stored = await _stream_count(nc)
+    await nc.close()
+    assert sorted(effects) == sorted(f"effect:{event.id}" for event in committed)
+    assert stored == 500
+
+
+async def test_transactions_committing_in_reverse_id_order_are_both_published(
+    sample_db: ScratchDatabase, database: Database, nats_client: NATS
+) -> None:
+    await _declare(nats_client)
+    relay = _relay(sample_db, nats_client)
+    async with database.session("artland") as early, early.begin():
+        first = await add_note(early, "begun first, committed last")
+        second = await commit_note(database, "artland", "begun second, committed first")
+        assert await relay.relay_once() == 1
+    assert await relay.relay_once() == 1
+    assert await relay.relay_once() == 0
+
+    js = nats_client.jetstream()
+    published = {(await js.get_msg(STREAM, seq=seq)).headers["Nats-Msg-Id"] for seq in (1, 2)}  # type: ignore[index]
+    assert published == {first.id, second.id}
+
+
+async def test_relay_killed_between_publish_and_mark_causes_no_duplicate(
+    sample_db: ScratchDatabase, database: Database, nats_client: NATS, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _declare(nats_client)
+    events = [await commit_note(database, "artland", f"change {i}") for i in range(20)]
+    relay = _relay(sample_db, nats_client)
+    with monkeypatch.context() as patch:
+        patch.setattr(relay_module, "_MARK_SENT", "SELECT pg_terminate_backend(pg_backend_pid()), $1::bigint[]")
+        with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError, OSError)):
+            await relay.relay_once()
+    assert await _stream_count(nats_client) == 20
+
+    relay = _relay(sample_db, nats_client)
+    assert await relay.relay_once() == 20
+    assert await _stream_count(nats_client) == 20
+    async with running(_consumer(database, nats_client)):
+
+        async def applied() -> bool:
+            return len(await _effects(sample_db)) >= 20
+
+        await eventually(applied)
+        await asyncio.sleep(0.3)
+    assert sorted(await _effects(sample_db)) == sorted(f"effect:{event.id}" for event in events)
+
+
+async def test_consumer_killed_between_effect_and_ack_applies_nothing_twice(
+    sample_db: ScratchDatabase, database: Database, nats_client: NATS, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _declare(nats_client)
+    event = await commit_note(database, "artland", "once")
+    await _relay(sample_db, nats_client).relay_once()
+    real_ack = Msg.ack
+    acks: list[str] = []
+
+    async def crash_on_first_ack(msg: Msg) -> None:
+        acks.append(msg.subject)
+        if len(acks) == 1:
+            raise ConnectionError("killed before the ack")
+        await real_ack(msg)
+
+    monkeypatch.setattr(Msg, "ack", crash_on_first_ack)
+    async with running(_consumer(database, nats_client, ack_wait=1.0)):
+
+        async def acked_again() -> bool:
+            return len(acks) >= 2
+
+        await eventually(acked_again, within=15)
+    assert await _effects(sample_db) == [f"effect:{event.id}"]
+
+
+async def test_poison_message_ends_in_dead_letters_and_consumer_carries_on(
+    sample_db: ScratchDatabase, database: Database, nats_client: NATS
+) -> None:
+    await _declare(nats_client)
+    attempts: list[str] = []
+    healed = False
+
+    async def fragile(session: TenantSession, event: CloudEvent) -> None:
+        if event.data["body"] == "poison" and not healed:
+            attempts.append(event.id)
+            raise RuntimeError("cannot handle this one")
+        await record_effect(session, event)
+
+    poison = await commit_note(database, "artland", "poison")
+    good = await commit_note(database, "artland", "good")
+    await _relay(sample_db, nats_client).relay_once()
+    consumer = _consumer(database, nats_client, handler=fragile)
+    js = nats_client.jetstream()
+    async with running(consumer):
+
+        async def dead_lettered() -> bool:
+            return len(await list_dead_letters(js)) == 1
+
+        await eventually(dead_lettered)
+        assert await _effects(sample_db) == [f"effect:{good.id}"]
+        assert attempts == [poison.id] * 3
+        letter = (await list_dead_letters(js))[0]
+        assert letter.deliveries == 3
+        assert letter.consumer == "kit-effects"
+        assert "cannot handle this one" in letter.error
+
+        healed = True
+        await replay_dead_letter(js, letter.sequence)
+
+        async def replayed() -> bool:
+            return len(await _effects(sample_db)) == 2
+
+        await eventually(replayed)
+    assert await list_dead_letters(js) == []
+
+
+async def test_event_whose_tenant_contradicts_its_subject_is_dead_lettered(
+    sample_db: ScratchDatabase, database: Database, nats_client: NATS
+) -> None:
+    await _declare(nats_client)
+    forged = note_added("oldenburg", "forged")
+    js = nats_client.jetstream()
+    await js.publish(f"{SERVICE}.artland.note.added.v1", forged.to_json(), headers={"Nats-Msg-Id": forged.id})
+    await js.publish(f"{SERVICE}.artland.note.added.v1", b"{not json", headers={"Nats-Msg-Id": "garbage"})
+    async with running(_consumer(database, nats_client)):
+
+        async def both_dead() -> bool:
+            return len(await list_dead_letters(js)) == 2
+
+        await eventually(both_dead)
+    assert await _effects(sample_db) == []

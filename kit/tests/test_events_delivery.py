@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
@@ -19,7 +22,7 @@ from kit.events.deadletters import list_dead_letters, replay_dead_letter
 from kit.events.streams import dead_letter_stream
 from kit.local.nats import LocalNats
 from kit.nats import connect
-from kit.testing.infra import ScratchDatabase
+from kit.testing.infra import InfraServers, ScratchDatabase
 
 from .sample import SERVICE, STREAM, add_note, commit_note, eventually, note_added, record_effect
 
@@ -222,3 +225,28 @@ async def test_event_whose_tenant_contradicts_its_subject_is_dead_lettered(
 
         await eventually(both_dead)
     assert await _effects(sample_db) == []
+
+
+async def test_operators_list_and_replay_dead_letters_from_the_command_line(
+    sample_db: ScratchDatabase, database: Database, nats_client: NATS, servers: InfraServers
+) -> None:
+    await _declare(nats_client)
+    js = nats_client.jetstream()
+    await js.publish(f"{SERVICE}.artland.note.added.v1", b"{broken", headers={"Nats-Msg-Id": "broken"})
+    async with running(_consumer(database, nats_client)):
+
+        async def dead() -> bool:
+            return len(await list_dead_letters(js)) == 1
+
+        await eventually(dead)
+
+    command = [sys.executable, "-m", "kit.events.deadletters", "--nats-url", servers.nats_url]
+    listed = await asyncio.to_thread(subprocess.run, [*command, "list"], capture_output=True, text=True, check=True)
+    letter = json.loads(listed.stdout.splitlines()[0])
+    assert letter["consumer"] == "kit-effects"
+    assert letter["original_subject"] == f"{SERVICE}.artland.note.added.v1"
+    assert letter["payload"] == "{broken"
+
+    await asyncio.to_thread(subprocess.run, [*command, "replay", str(letter["sequence"])], check=True)
+    assert await list_dead_letters(js) == []
+    assert (await _stream_count(nats_client)) == 2

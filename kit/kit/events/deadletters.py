@@ -123,3 +123,42 @@ async def replay_dead_letter(js: JetStreamContext, sequence: int) -> str:
     await js.publish(original_subject, raw.data or b"", headers=headers)
     await js.delete_msg(DEAD_LETTER_STREAM, sequence)
     return original_subject
+
+
+async def _main(argv: list[str] | None = None) -> int:
+    import argparse
+    import json
+    import os
+
+    import nats
+
+    parser = argparse.ArgumentParser(
+        prog="python -m kit.events.deadletters", description="List or replay the dead-letter stream."
+    )
+    parser.add_argument("--nats-url", default=os.environ.get("NATS_URL", "nats://127.0.0.1:4222"))
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="print the oldest dead letters as JSON lines")
+    listing.add_argument("--limit", type=int, default=100)
+    replay = commands.add_parser("replay", help="publish dead letters again to their original subjects")
+    replay.add_argument("sequences", type=int, nargs="+")
+    args = parser.parse_args(argv)
+
+    client = await nats.connect(args.nats_url)
+    try:
+        js = client.jetstream()
+        if args.command == "list":
+            for letter in await list_dead_letters(js, limit=args.limit):
+                print(json.dumps(letter.as_dict(), ensure_ascii=False))
+        else:
+            for sequence in args.sequences:
+                print(f"{sequence} → {await replay_dead_letter(js, sequence)}")
+    finally:
+        await client.close()
+    return 0
+
+
+if __name__ == "__main__":
+    import asyncio
+    import sys
+
+    sys.exit(asyncio.run(_main()))

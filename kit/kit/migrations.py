@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from kit.db.database import async_url
 from kit.db.provision import quote_ident
+from kit.events.outbox import event_metadata
 
 
 def alembic_config(migrations_dir: Path, url: str, *, runtime_role: str = "") -> Config:
@@ -33,7 +34,8 @@ def upgrade(migrations_dir: Path, url: str, *, runtime_role: str = "", revision:
 
 
 def _run(connection: Connection, metadata: MetaData | None, runtime_role: str) -> None:
-    context.configure(connection=connection, target_metadata=metadata, transaction_per_migration=True)
+    targets = [event_metadata] if metadata is None else [metadata, event_metadata]
+    context.configure(connection=connection, target_metadata=targets, transaction_per_migration=True)
     with context.begin_transaction():
         context.run_migrations()
     if runtime_role:
@@ -49,7 +51,7 @@ async def _run_async(url: str, metadata: MetaData | None, runtime_role: str) -> 
 
 
 def run_env(metadata: MetaData | None = None) -> None:
-    """The body of every service's ``env.py``."""
+    """The body of every service's ``env.py``; ``metadata`` must have every model imported (autogenerate)."""
     url = context.config.get_main_option("sqlalchemy.url")
     if not url:
         raise RuntimeError("no database URL for migrations")

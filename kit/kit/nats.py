@@ -35,6 +35,7 @@ async def connect(url: str, *, name: str, max_wait: float = 1.0) -> NATS:
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,
                 connect_timeout=2,
+                drain_timeout=5,
                 error_cb=_on_error,
                 disconnected_cb=_on_disconnected,
                 reconnected_cb=_on_reconnected,

@@ -79,7 +79,6 @@ class ServiceSettings(KitSettings):
     runtime_role: str = ""
     db_pool_size: int = 10
     relay_batch_size: int = 256
-    consumer_max_deliver: int = 5
 
     def secrets_to_check(self) -> dict[str, str]:
         return {

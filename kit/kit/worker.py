@@ -51,6 +51,9 @@ class Worker:
         replicas = self.settings.stream_replicas
         for spec in (service_stream(self.service, replicas=replicas), dead_letter_stream(replicas=replicas)):
             await ensure_stream(js, spec)
+        consumed = {sub.stream.lower() for sub in self.subscriptions} - {self.service}
+        for producer in sorted(consumed):
+            await ensure_stream(js, service_stream(producer, replicas=replicas))
         for spec in self.extra_streams:
             await ensure_stream(js, spec)
         self.database = Database(url, pool_size=4)
@@ -67,6 +70,9 @@ class Worker:
             self.relay.stop()
         for consumer in self.consumers:
             consumer.stop()
+        for task in self._tasks:
+            if task.get_name() == "observe":
+                task.cancel()
         _, pending = await asyncio.wait(self._tasks, timeout=5) if self._tasks else (set(), set())
         for task in pending:
             task.cancel()
@@ -96,7 +102,7 @@ class Worker:
                     metrics.CONSUMER_LAG.labels(sub.durable).set(info.num_pending or 0)
 
 
-def _probe_app(worker: Worker) -> web.Application:
+def probe_app(worker: Worker) -> web.Application:
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
@@ -124,7 +130,7 @@ async def serve(worker: Worker, *, port: int) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    runner = web.AppRunner(_probe_app(worker), access_log=None)
+    runner = web.AppRunner(probe_app(worker), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1" if worker.settings.is_development else "0.0.0.0", port).start()  # noqa: S104
     await worker.start()

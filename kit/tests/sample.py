@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -52,14 +49,6 @@ async def commit_note(database: Database, tenant_id: str, body: str) -> CloudEve
 async def record_effect(session: TenantSession, event: CloudEvent) -> None:
     """The consumer's effect: one row per handled event."""
     await session.execute(insert(notes).values(tenant_id=event.tenantid, body=f"effect:{event.id}"))
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
 
 
 class NoteCreate(BaseModel):

@@ -6,8 +6,6 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
 
 import asyncpg
 import pytest
@@ -22,9 +20,10 @@ from kit.events.deadletters import list_dead_letters, replay_dead_letter
 from kit.events.streams import dead_letter_stream
 from kit.local.nats import LocalNats
 from kit.nats import connect
+from kit.testing.events import eventually, running
 from kit.testing.infra import InfraServers, ScratchDatabase
 
-from .sample import SERVICE, STREAM, add_note, commit_note, eventually, note_added, record_effect
+from .sample import SERVICE, STREAM, add_note, commit_note, note_added, record_effect
 
 
 async def _effects(db: ScratchDatabase) -> list[str]:
@@ -39,20 +38,6 @@ async def _effects(db: ScratchDatabase) -> list[str]:
 async def _stream_count(nc: NATS) -> int:
     info = await nc.jetstream().stream_info(STREAM)
     return info.state.messages
-
-
-@asynccontextmanager
-async def running(*tasks_of: OutboxRelay | EventConsumer) -> AsyncIterator[None]:
-    tasks = [asyncio.create_task(part.run()) for part in tasks_of]
-    try:
-        yield
-    finally:
-        for part in tasks_of:
-            part.stop()
-        for task in tasks:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
 
 
 async def _declare(nc: NATS) -> None:

@@ -16,10 +16,11 @@ from kit.db.database import Database
 from kit.events import EventConsumer, OutboxRelay, Subscription, ensure_stream, service_stream
 from kit.events.streams import dead_letter_stream
 from kit.identity import Identity, InternalTokenSigner, generate_signing_key
+from kit.testing.events import eventually
 from kit.testing.infra import InfraServers, ScratchDatabase
 from kit.testing.keys import SigningKeys
 
-from .sample import SERVICE, STREAM, eventually, record_effect, sample_app
+from .sample import SERVICE, STREAM, record_effect, sample_app
 
 
 @pytest.fixture

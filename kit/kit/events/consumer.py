@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 
 from nats.aio.client import Client as NATS
@@ -106,13 +107,11 @@ class EventConsumer:
                     durable=self.subscription.durable, stream=self.subscription.stream
                 )
                 failures = 0
-                while not self._stopping.is_set():
-                    try:
-                        messages = await psub.fetch(self._batch, timeout=self._fetch_timeout)
-                    except TimeoutError:
-                        continue
-                    for msg in messages:
-                        await self.handle(msg)
+                try:
+                    await self._consume(psub)
+                finally:
+                    with suppress(Exception):
+                        await psub.unsubscribe()
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - the consumer must outlive any failure
@@ -120,6 +119,15 @@ class EventConsumer:
                 delay = min(10.0, 0.25 * 2 ** min(failures, 6))
                 log.warning("events.consumer.retry", extra={"consumer": self.name, "error": repr(error)})
                 await asyncio.sleep(delay)
+
+    async def _consume(self, psub: JetStreamContext.PullSubscription) -> None:
+        while not self._stopping.is_set():
+            try:
+                messages = await psub.fetch(self._batch, timeout=self._fetch_timeout)
+            except TimeoutError:
+                continue
+            for msg in messages:
+                await self.handle(msg)
 
     async def handle(self, msg: Msg) -> None:
         """Handle one delivered message and settle it (ack, delayed nak, or dead letter)."""

@@ -61,7 +61,7 @@ async def send_to_dead_letters(js: JetStreamContext, msg: Msg, *, consumer: str,
         "Nats-Msg-Id": f"{consumer}:{message_id}",
         ORIGINAL_SUBJECT: msg.subject,
         CONSUMER: consumer,
-        ERROR: error[:1000],
+        ERROR: " ".join(error.split())[:1000],
         DELIVERIES: str(msg.metadata.num_delivered),
     }
     await js.publish(f"{DEAD_LETTER_PREFIX}.{consumer}.{tenant}", msg.data, headers=headers)

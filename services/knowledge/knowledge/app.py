@@ -1,0 +1,21 @@
+"""The knowledge service's API: ``uvicorn --factory knowledge.app:create_app``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from kit.app import create_service_app
+from knowledge.settings import get_settings
+
+
+def create_app() -> FastAPI:
+    """Build the knowledge API from the environment's settings."""
+    return create_service_app(
+        get_settings(),
+        title="Zentrale knowledge",
+        description=(
+            "Service descriptions, shared articles with per-tenant overrides, responsible offices, contacts "
+            "and opening hours, with review, publishing, versions and German full-text search."
+        ),
+        routers=[],
+    )

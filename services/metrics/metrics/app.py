@@ -1,0 +1,21 @@
+"""The metrics service's API: ``uvicorn --factory metrics.app:create_app``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from kit.app import create_service_app
+from metrics.settings import get_settings
+
+
+def create_app() -> FastAPI:
+    """Build the metrics API from the environment's settings."""
+    return create_service_app(
+        get_settings(),
+        title="Zentrale metrics",
+        description=(
+            "Call events and contact and ticket facts rolled up per tenant into KPIs, SLA compliance, "
+            "breach alerts, cost allocation and staffing forecasts."
+        ),
+        routers=[],
+    )

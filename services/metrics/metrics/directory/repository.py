@@ -1,0 +1,26 @@
+"""All SQL of the tenant directory; every statement runs in the session's tenant."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert
+
+from kit.db.database import TenantSession
+from metrics.directory.models import KnownTenant
+
+
+async def upsert(session: TenantSession, *, tenant_id: str, name: str, created_at: datetime) -> None:
+    """Insert the tenant's read copy, or bring an existing one up to date."""
+    statement = insert(KnownTenant).values(tenant_id=tenant_id, name=name, created_at=created_at)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[KnownTenant.tenant_id],
+            set_={
+                "name": statement.excluded.name,
+                "created_at": statement.excluded.created_at,
+                "received_at": func.now(),
+            },
+        )
+    )

@@ -1,0 +1,42 @@
+"""Fixtures of the metrics service's tests: a migrated database per test and a running consumer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from nats.aio.client import Client as NATS
+
+from kit.db.database import Database
+from kit.events import EventConsumer, ensure_stream, service_stream
+from kit.events.streams import dead_letter_stream
+from kit.testing.events import running_subscription
+from kit.testing.infra import ScratchDatabase, ServiceDatabases
+from metrics.events.handlers import SUBSCRIPTIONS
+from metrics.migrate import MIGRATIONS
+
+
+@pytest.fixture
+def scratch(service_databases: ServiceDatabases) -> Iterator[ScratchDatabase]:
+    """A migrated database of its own for each test."""
+    database = service_databases.clone("metrics", MIGRATIONS)
+    yield database
+    service_databases.drop(database)
+
+
+@pytest.fixture
+async def database(scratch: ScratchDatabase) -> AsyncIterator[Database]:
+    """The scratch database as the runtime role, the way the service connects."""
+    db = Database(scratch.runtime_url, pool_size=2)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def directory_consumer(database: Database, nats_client: NATS) -> AsyncIterator[EventConsumer]:
+    """The tenant-directory subscription, under a name of its own, consuming in the background."""
+    js = nats_client.jetstream()
+    await ensure_stream(js, service_stream("tenants"))
+    await ensure_stream(js, dead_letter_stream())
+    async with running_subscription(SUBSCRIPTIONS[0], database=database, nats=nats_client) as consumer:
+        yield consumer

@@ -1,0 +1,21 @@
+"""The tickets service's API: ``uvicorn --factory tickets.app:create_app``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from kit.app import create_service_app
+from tickets.settings import get_settings
+
+
+def create_app() -> FastAPI:
+    """Build the tickets API from the environment's settings."""
+    return create_service_app(
+        get_settings(),
+        title="Zentrale tickets",
+        description=(
+            "Every contact (call, e-mail, chat, walk-in) and its outcome: solved at first contact, or forwarded "
+            "to a department with a due date in the tenant's business hours, with callbacks and escalation."
+        ),
+        routers=[],
+    )

@@ -18,3 +18,6 @@ class TenantCreatedV1(BaseModel):
 
     id: TenantId
     name: str = Field(min_length=1)
+
+
+CONSUMED: dict[str, type[BaseModel]] = {"tenants.tenant.created.v1": TenantCreatedV1}

@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from kit.local.nats import LocalNats
-from kit.local.postgres import free_port
+from kit.local.postgres import LocalPostgres, free_port
 from kit.telemetry import install_tracer_provider
 from kit.testing.infra import InfraServers, ServiceDatabases, scratch_dir
 from kit.testing.keys import SigningKeys
@@ -63,5 +63,15 @@ def own_nats() -> Iterator[LocalNats]:
     workdir = scratch_dir("zentrale-nats-")
     server = LocalNats(workdir / "nats", free_port(), free_port())
     server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[LocalPostgres]:
+    """A private PostgreSQL for one test, which the test may stop and start again."""
+    workdir = scratch_dir("zentrale-pg-")
+    server = LocalPostgres(workdir / "postgres", free_port())
+    server.start(fsync=False)
     yield server
     server.stop()

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -65,6 +66,15 @@ async def _on_http(request: Request, error: Exception) -> Response:
     )
 
 
+async def _on_database_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, DBAPIError)
+    if error.connection_invalidated:
+        log.warning("http.database_unavailable", extra={"path": request.url.path})
+        body = problem(503, detail="The database connection was lost; retry the request.", instance=request.url.path)
+        return problem_response(body, {"Retry-After": "1"})
+    return await _on_unexpected(request, error)
+
+
 async def _on_unexpected(request: Request, error: Exception) -> Response:
     log.exception("http.unhandled_error", extra={"path": request.url.path})
     return problem_response(problem(500, detail="An unexpected error occurred.", instance=request.url.path))
@@ -74,6 +84,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

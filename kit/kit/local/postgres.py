@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import os
 import pwd
@@ -32,6 +33,7 @@ def _has_extensions(bindir: Path) -> bool:
     return all((sharedir / "extension" / f"{name}.control").exists() for name in REQUIRED_EXTENSIONS)
 
 
+@functools.cache
 def find_bindir() -> Path:
     """Return the directory of ``postgres``/``initdb``/``pg_ctl``: the machine's first, else ``pgserver``'s."""
     candidates: list[Path] = []

@@ -1,0 +1,99 @@
+"""Secrets made once per state folder: database passwords, the gateway's signing key, demo API keys."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kit.identity import generate_signing_key, jwks, private_key_pem
+
+
+def write_private(path: Path, content: str | bytes) -> None:
+    """Write a file only its owner can read, replacing it atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = content.encode() if isinstance(content, str) else content
+    partial = path.with_name(f".{path.name}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
+    os.replace(partial, path)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text())
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold a JSON object")
+    return data
+
+
+def database_passwords(path: Path, services: Iterable[str]) -> dict[str, str]:
+    """Return each service's database password, generating (and keeping) those not made yet."""
+    stored = _read_json(path)
+    missing = [service for service in services if not isinstance(stored.get(service), str)]
+    if missing:
+        stored.update({service: secrets.token_urlsafe(24) for service in missing})
+        write_private(path, json.dumps(stored, indent=2) + "\n")
+    return {service: str(stored[service]) for service in services}
+
+
+def ensure_signing_key(pem_path: Path, jwks_path: Path, *, kid: str) -> Ed25519PrivateKey:
+    """Load the gateway's signing key, creating it on first use, and publish its public half as JWKS."""
+    if pem_path.exists():
+        key = serialization.load_pem_private_key(pem_path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{pem_path} does not hold an Ed25519 private key")
+    else:
+        key = generate_signing_key()
+        write_private(pem_path, private_key_pem(key))
+    document = json.dumps(jwks({kid: key.public_key()}), indent=2) + "\n"
+    if not jwks_path.exists() or jwks_path.read_text() != document:
+        jwks_path.write_text(document)
+    return key
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """A demo caller of the gateway: who it is and what it may do."""
+
+    name: str
+    who: str
+    tenant: str | None
+    roles: tuple[str, ...]
+
+    @property
+    def subject(self) -> str:
+        return f"demo-{self.name}"
+
+    def entry(self) -> dict[str, Any]:
+        return {"subject": self.subject, "tenant": self.tenant, "roles": list(self.roles), "scopes": []}
+
+
+def ensure_api_keys(path: Path, clients: Iterable[ApiClient]) -> dict[str, str]:
+    """Return client name → API key, adding a key for each client that has none yet.
+
+    Keys start with ``demo-`` so that the gateway refuses them outside development.
+    """
+    stored = _read_json(path)
+    by_subject = {entry.get("subject"): key for key, entry in stored.items() if isinstance(entry, Mapping)}
+    result: dict[str, str] = {}
+    changed = False
+    for client in clients:
+        key = by_subject.get(client.subject)
+        if key is None:
+            key = f"{client.subject}-{secrets.token_urlsafe(12)}"
+            stored[key] = client.entry()
+            changed = True
+        result[client.name] = key
+    if changed:
+        write_private(path, json.dumps(stored, indent=2) + "\n")
+    return result

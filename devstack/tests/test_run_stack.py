@@ -1,0 +1,183 @@
+"""``python -m devstack run`` as a user runs it: everything answers, Ctrl-C leaves nothing running, data stays."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from devstack.config import SERVICES
+from devstack.runfile import RunRecord, alive
+from kit.local.postgres import free_port
+from kit.testing.infra import scratch_dir
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+READY = "Ctrl-C stops everything"
+
+
+def stack_environment(home: Path) -> dict[str, str]:
+    """Our environment with a private state folder, free ports for everything, and no external servers."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("DATABASE_URL", "NATS_URL", "ZENTRALE_SERVICES") and not name.endswith("DATABASE_URL")
+    }
+    env["ZENTRALE_HOME"] = str(home)
+    for name in ("PG", "NATS", "NATS_MONITOR", "GATEWAY"):
+        env[f"ZENTRALE_{name}_PORT"] = str(free_port())
+    for service in SERVICES:
+        env[f"ZENTRALE_{service.upper()}_API_PORT"] = str(free_port())
+        env[f"ZENTRALE_{service.upper()}_WORKER_PORT"] = str(free_port())
+    if env.pop("PYTHONDONTWRITEBYTECODE", None) and not env.get("PYTHONPYCACHEPREFIX"):
+        # One bytecode cache for every run of this test: it measures starting, not compiling.
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / f"zentrale-pycache-{os.getuid()}")
+    return env
+
+
+@dataclass
+class Launcher:
+    """The launcher as a child process, its output read line by line."""
+
+    process: subprocess.Popen[str]
+    lines: queue.Queue[str] = field(default_factory=queue.Queue)
+    output: list[str] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, env: dict[str, str]) -> Launcher:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devstack", "run"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        launcher = cls(process)
+        threading.Thread(target=launcher._read, daemon=True).start()
+        return launcher
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for(self, text: str, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    break
+                continue
+            self.output.append(line)
+            if text in line:
+                return
+        pytest.fail(f"no {text!r} in the launcher's output:\n" + "\n".join(self.output))
+
+    def interrupt(self, timeout: float = 60.0) -> int:
+        self.process.send_signal(signal.SIGINT)
+        code = self.process.wait(timeout)
+        while not self.lines.empty():
+            self.output.append(self.lines.get())
+        return code
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.output)
+
+
+def get(url: str, api_key: str | None = None) -> tuple[int, dict[str, object]]:
+    request = urllib.request.Request(url)  # noqa: S310 - our own loopback gateway
+    if api_key:
+        request.add_header("Authorization", f"Bearer {api_key}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def process_groups_alive(groups: set[int]) -> list[str]:
+    """Every process still running in one of ``groups`` (children are started as group leaders)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) in groups:
+            found.append(f"{stat.parent.name} (group {fields[2]})")
+    return found
+
+
+def api_key(home: Path, subject: str) -> str:
+    keys = json.loads((home / "keys" / "api-keys.json").read_text())
+    return next(str(key) for key, grant in keys.items() if grant["subject"] == subject)
+
+
+@pytest.fixture
+def home() -> Iterator[Path]:
+    path = scratch_dir("zentrale-devstack-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def run_once(env: dict[str, str], home: Path) -> tuple[Launcher, RunRecord]:
+    """Start the stack, check it through the gateway, stop it with Ctrl-C and check nothing is left."""
+    launcher = Launcher.start(env)
+    record = None
+    try:
+        launcher.wait_for(READY)
+        record = RunRecord.read(home / "run.json")
+        assert record is not None
+        assert set(record.processes) == {"postgres", "nats", "gateway"} | {
+            f"{s}-{kind}" for s in SERVICES for kind in ("api", "worker")
+        }
+        gateway = f"http://127.0.0.1:{env['ZENTRALE_GATEWAY_PORT']}"
+        assert get(f"{gateway}/healthz")[0] == 200
+        status, tenant = get(f"{gateway}/v1/tenants/artland", api_key(home, "demo-artland-agent"))
+        assert (status, tenant["name"]) == (200, "Samtgemeinde Artland")
+        assert f"{gateway}/docs" in launcher.text
+        assert api_key(home, "demo-artland-agent") in launcher.text
+    finally:
+        code = launcher.interrupt()
+        if record is not None:
+            for group in record.processes.values():
+                if alive(group):
+                    os.killpg(group, signal.SIGKILL)
+    assert code == 0, launcher.text
+    assert record is not None
+    left = process_groups_alive({record.launcher, *record.processes.values()})
+    assert left == [], f"left running: {left}"
+    assert not (home / "run.json").exists()
+    return launcher, record
+
+
+def test_run_serves_the_demo_stops_on_ctrl_c_and_keeps_the_data(home: Path) -> None:
+    env = stack_environment(home)
+    first, _ = run_once(env, home)
+    assert "tenant oldenburg, tenant artland created" in first.text
+    keys = (home / "keys" / "api-keys.json").read_text()
+    secrets = (home / "secrets.json").read_text()
+
+    second, _ = run_once(env, home)
+    assert "already loaded" in second.text
+    assert "every database up to date" in second.text
+    assert (home / "keys" / "api-keys.json").read_text() == keys
+    assert (home / "secrets.json").read_text() == secrets

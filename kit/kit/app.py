@@ -54,6 +54,7 @@ def create_service_app(
         description=description,
         version=version,
         lifespan=lifespan,
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.verifier = InternalTokenVerifier.from_jwks(

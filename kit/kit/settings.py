@@ -36,7 +36,7 @@ class KitSettings(BaseSettings):
     explicit names so one environment can serve every process.
     """
 
-    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, hide_input_in_errors=True)
 
     service_name: str = "zentrale"
     environment: Environment = Field(

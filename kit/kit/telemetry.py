@@ -34,8 +34,8 @@ def install_tracer_provider(provider: TracerProvider) -> None:
         trace.set_tracer_provider(provider)
 
 
-def configure_tracing(service_name: str) -> None:
-    """Export spans over OTLP when ``OTEL_*`` asks for it, and instrument asyncpg once."""
+def configure_tracing(service_name: str, *, databases: bool = True) -> None:
+    """Export spans over OTLP when ``OTEL_*`` asks for it, and instrument asyncpg once (for ``databases``)."""
     global _instrumented_asyncpg
     if export_configured() and not isinstance(trace.get_tracer_provider(), TracerProvider):
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -43,7 +43,7 @@ def configure_tracing(service_name: str) -> None:
         provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         install_tracer_provider(provider)
-    if not _instrumented_asyncpg:
+    if databases and not _instrumented_asyncpg:
         from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 
         AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]

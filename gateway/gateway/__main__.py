@@ -1,0 +1,74 @@
+"""Run the gateway: ``python -m gateway`` (``GATEWAY_HOST``/``GATEWAY_PORT``, default 127.0.0.1:8000)."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import sys
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from gateway.app import create_app
+from gateway.settings import SERVICE, get_settings
+from kit.logging import configure_logging
+from kit.telemetry import configure_tracing
+
+log = logging.getLogger("gateway")
+
+GC_YOUNG_THRESHOLD = 20_000
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def _tune_garbage_collection() -> None:
+    """Keep the cycle collector off the hot path.
+
+    Measured under load: with the default young-generation threshold (700) the bursts of objects that
+    64 requests in flight hold trigger collections that walk the whole start-up heap, about a fifth of
+    the gateway's CPU. Objects that live for the whole process are frozen out of collection, and the
+    young generation may grow; request objects are freed by reference counting anyway.
+    """
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD)
+
+
+def main() -> None:
+    """Start the gateway and serve until SIGINT or SIGTERM."""
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        # Only the messages: the inputs may hold secrets.
+        messages = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors())
+        print(f"gateway: invalid settings: {messages}", file=sys.stderr)
+        raise SystemExit(2) from None
+    configure_logging(SERVICE, level=settings.log_level, json=settings.log_json)
+    configure_tracing(SERVICE, databases=False)
+    try:
+        app = create_app(settings)
+    except ValueError as error:
+        log.error("gateway.start.failed", extra={"reason": str(error)})
+        raise SystemExit(2) from None
+    _tune_garbage_collection()
+    log.info("gateway.starting", extra={"host": settings.host, "port": settings.port})
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        access_log=None,
+        print=None,
+        handler_cancellation=True,
+        shutdown_timeout=10.0,
+        loop=_event_loop(),
+    )
+
+
+if __name__ == "__main__":
+    main()

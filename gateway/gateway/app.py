@@ -1,0 +1,125 @@
+"""The gateway application: health, metrics and docs answered here, every other path proxied."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from gateway.auth import ApiKeys, Authenticator
+from gateway.docs import docs_page
+from gateway.openapi import TITLE, MergedOpenApi
+from gateway.problems import MethodNotAllowed, error_response, problem_response
+from gateway.proxy import Proxy, ProxyConfig
+from gateway.routes import RouteTable
+from gateway.settings import GatewaySettings
+from gateway.tokens import TokenCache
+from kit import metrics
+from kit.errors import problem
+from kit.identity import InternalTokenSigner, load_text_or_file
+
+log = logging.getLogger("gateway.app")
+
+PROXY = web.AppKey("proxy", Proxy)
+OPENAPI = web.AppKey("openapi", MergedOpenApi)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def load_signer(settings: GatewaySettings) -> InternalTokenSigner:
+    """The internal token signer from ``GATEWAY_SIGNING_KEY`` (PEM text or a path to a PEM file)."""
+    value = settings.signing_key.get_secret_value().strip()
+    if not value:
+        raise ValueError("GATEWAY_SIGNING_KEY is not set: the gateway cannot vouch for callers without it")
+    try:
+        pem = load_text_or_file(value)
+        return InternalTokenSigner.from_pem(pem, kid=settings.signing_key_id, ttl_seconds=settings.internal_token_ttl)
+    except (OSError, ValueError, TypeError) as error:
+        raise ValueError(f"GATEWAY_SIGNING_KEY is not a usable Ed25519 private key: {type(error).__name__}") from None
+
+
+def _own_endpoint(handler: Handler) -> Handler:
+    """Answer other methods than GET and HEAD, and any failure, with problem+json."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        if request.method not in _READ_METHODS:
+            return error_response(MethodNotAllowed("GET, HEAD"), request.path)
+        try:
+            return await handler(request)
+        except Exception:  # the client gets a problem document, never a stack trace
+            log.exception("gateway.endpoint.failed", extra={"path": request.path})
+            return problem_response(problem(500, detail="An unexpected error occurred.", instance=request.path))
+
+    return guarded
+
+
+async def healthz(request: web.Request) -> web.StreamResponse:
+    """Answer while the process runs; checks nothing else."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.StreamResponse:
+    """Answer 200 once the signing key is loaded and the upstream client is open; services are not checked."""
+    if request.app[PROXY].is_open:
+        return web.json_response({"status": "ready", "checks": {"signing_key": "ok", "upstream_client": "ok"}})
+    return problem_response(problem(503, detail="not ready", checks={"upstream_client": "closed"}))
+
+
+async def prometheus(request: web.Request) -> web.StreamResponse:
+    """Expose the process's Prometheus metrics."""
+    body, content_type = metrics.exposition()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+async def openapi_document(request: web.Request) -> web.StreamResponse:
+    """The public API of every service, merged."""
+    body = await request.app[OPENAPI].document()
+    return web.Response(body=body, content_type="application/json")
+
+
+async def docs(request: web.Request) -> web.StreamResponse:
+    """Interactive documentation of the merged API."""
+    return web.Response(text=docs_page(title=TITLE), content_type="text/html")
+
+
+def create_app(settings: GatewaySettings) -> web.Application:
+    """Build the gateway; fails at once on a missing or unusable signing key."""
+    routes = RouteTable()
+    proxy = Proxy(
+        ProxyConfig(
+            upstreams=settings.upstream_urls(),
+            max_body_bytes=settings.max_body_bytes,
+            upstream_timeout=settings.upstream_timeout,
+            connect_timeout=settings.connect_timeout,
+            connect_retries=settings.connect_retries,
+            pool_size=settings.upstream_pool_size,
+        ),
+        routes=routes,
+        authenticator=Authenticator([ApiKeys(settings.api_key_grants())]),
+        tokens=TokenCache(load_signer(settings)),
+    )
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[PROXY] = proxy
+    app[OPENAPI] = MergedOpenApi(
+        lambda: proxy.session, settings.upstream_urls(), routes, ttl=settings.openapi_cache_seconds
+    )
+    app.cleanup_ctx.append(_upstream_client)
+    for path, handler in (
+        ("/healthz", healthz),
+        ("/readyz", readyz),
+        ("/metrics", prometheus),
+        ("/openapi.json", openapi_document),
+        ("/docs", docs),
+    ):
+        app.router.add_route("*", path, _own_endpoint(handler))
+    app.router.add_route("*", "/{path:.*}", proxy.handle)
+    return app
+
+
+async def _upstream_client(app: web.Application) -> AsyncIterator[None]:
+    proxy = app[PROXY]
+    await proxy.open()
+    yield
+    await proxy.close()

@@ -1,0 +1,293 @@
+"""Forward a request to its service: authenticate, scope to a tenant, sign, stream, time out, retry.
+
+Each step of ``_forward`` is one call, so later steps (grants, rate limits, audit) slot in between.
+Bodies stream in both directions; only bodies of known size up to ``SMALL_BODY`` are read whole, so
+the common small JSON answer goes out in one write without chunked framing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from yarl import URL
+
+from gateway.auth import Authenticator, acting_tenant
+from gateway.headers import REQUEST_ID, client_response_headers, request_id, upstream_request_headers
+from gateway.metrics import UPSTREAM_FAILURES, UPSTREAM_RETRIES, LatencyRecorder
+from gateway.problems import UpstreamTimeout, UpstreamUnreachable, error_response, problem_response
+from gateway.routes import RouteMatch, RouteTable, is_canonical
+from gateway.tokens import TokenCache
+from kit.errors import BadRequest, ContentTooLarge, NotFound, ProblemError, problem
+
+log = logging.getLogger("gateway.proxy")
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+SMALL_BODY = 64 * 1024
+_NO_CONTENT_TYPE = ("Content-Type",)
+# Only W3C trace context is taken from clients; their baggage would travel into every service.
+_CLIENT_TRACE = TraceContextTextMapPropagator()
+_tracer = trace.get_tracer("gateway")
+
+Body = bytes | aiohttp.StreamReader | AsyncIterator[bytes] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyConfig:
+    """What the proxy needs of the settings."""
+
+    upstreams: Mapping[str, str]
+    max_body_bytes: int
+    upstream_timeout: float
+    connect_timeout: float
+    connect_retries: int
+    pool_size: int
+
+
+class _LimitedBody:
+    """A request body of unknown length, refused once it passes the limit."""
+
+    def __init__(self, content: aiohttp.StreamReader, limit: int) -> None:
+        self._content = content
+        self._limit = limit
+        self.exceeded = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """Yield the body as it arrives; raise once it passes the limit."""
+        seen = 0
+        async for chunk in self._content.iter_any():
+            seen += len(chunk)
+            if seen > self._limit:
+                self.exceeded = True
+                raise ContentTooLarge()
+            yield chunk
+
+
+def _too_large(limit: int) -> ContentTooLarge:
+    return ContentTooLarge(f"The request body exceeds {limit} bytes.")
+
+
+def new_session(config: ProxyConfig) -> aiohttp.ClientSession:
+    """One client session for all services; its connector keeps a pool per service."""
+    connector = aiohttp.TCPConnector(
+        limit=config.pool_size * max(len(config.upstreams), 1),
+        limit_per_host=config.pool_size,
+        ttl_dns_cache=60,
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        # A shared jar would hand one client's cookies to the next.
+        cookie_jar=aiohttp.DummyCookieJar(),
+        # Bodies pass through as the service encoded them.
+        auto_decompress=False,
+        timeout=aiohttp.ClientTimeout(
+            total=None, sock_connect=config.connect_timeout, sock_read=config.upstream_timeout
+        ),
+        raise_for_status=False,
+    )
+
+
+class Proxy:
+    """The gateway's one request handler for every routed path."""
+
+    def __init__(
+        self,
+        config: ProxyConfig,
+        *,
+        routes: RouteTable,
+        authenticator: Authenticator,
+        tokens: TokenCache,
+    ) -> None:
+        unknown = routes.services - config.upstreams.keys()
+        if unknown:
+            raise ValueError(f"routes name services without a URL: {', '.join(sorted(unknown))}")
+        self.config = config
+        self.routes = routes
+        self.authenticator = authenticator
+        self.tokens = tokens
+        self._bases = {name: url.rstrip("/") for name, url in config.upstreams.items()}
+        self._latency = LatencyRecorder()
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The client session shared by every request to every service."""
+        if self._session is None:
+            raise RuntimeError("the proxy is not open")
+        return self._session
+
+    @property
+    def is_open(self) -> bool:
+        """Whether requests can be forwarded now."""
+        return self._session is not None and not self._session.closed
+
+    async def open(self) -> None:
+        """Create the client session (inside the running event loop)."""
+        self._session = new_session(self.config)
+
+    async def close(self) -> None:
+        """Close the client session and its pooled connections."""
+        if self._session is not None:
+            await self._session.close()
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Answer one request through its service, or with a problem document."""
+        started = time.perf_counter()
+        rid = request_id(request.headers.get(REQUEST_ID))
+        path = request.rel_url.raw_path
+        canonical = is_canonical(path)
+        match = self.routes.match(path) if canonical else None
+        route = match.route.pattern if match is not None else "unmatched"
+        method = request.method
+        with _tracer.start_as_current_span(
+            f"{method} {route}",
+            context=_CLIENT_TRACE.extract(request.headers),
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": method, "http.route": route},
+        ) as span:
+            try:
+                if match is None:
+                    raise NotFound() if canonical else BadRequest("The request path is not in canonical form.")
+                response = await self._forward(request, rid, match)
+            except ProblemError as error:
+                response = error_response(error, request.path)
+                response.headers[REQUEST_ID] = rid
+                if error.status >= 500:
+                    span.set_status(StatusCode.ERROR)
+            except Exception:  # the client gets a problem document, never a stack trace
+                log.exception("gateway.request.failed", extra={"method": method, "route": route})
+                response = problem_response(
+                    problem(500, detail="An unexpected error occurred.", instance=request.path), {REQUEST_ID: rid}
+                )
+                span.set_status(StatusCode.ERROR)
+            span.set_attribute("http.response.status_code", response.status)
+        seconds = time.perf_counter() - started
+        self._latency.observe(method, route, response.status, seconds)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "gateway.request.proxied",
+                extra={"method": method, "route": route, "status": response.status, "seconds": seconds},
+            )
+        return response
+
+    async def _forward(self, request: web.Request, rid: str, match: RouteMatch) -> web.StreamResponse:
+        identity = self.authenticator.authenticate(request.headers)
+        tenant = acting_tenant(identity, match)
+        body, limited = await self._body(request)
+        headers = upstream_request_headers(request.headers.items(), request.headers.get("Connection"))
+        headers["Authorization"] = self.tokens.authorization(identity, tenant)
+        headers[REQUEST_ID] = rid
+        headers["X-Forwarded-For"] = request.remote or ""
+        headers["X-Forwarded-Proto"] = request.scheme
+        headers["X-Forwarded-Host"] = request.host
+        propagate.inject(headers)
+        url = URL(self._bases[match.service] + request.raw_path, encoded=True)
+        upstream = await self._send(request.method, url, headers, body, match.service, limited)
+        try:
+            return await self._relay(request, upstream, rid, match.service)
+        finally:
+            upstream.release()
+
+    async def _body(self, request: web.Request) -> tuple[Body, _LimitedBody | None]:
+        if not request.body_exists:
+            return None, None
+        limit = self.config.max_body_bytes
+        length = request.content_length
+        if length is None:
+            limited = _LimitedBody(request.content, limit)
+            return limited.chunks(), limited
+        if length > limit:
+            raise _too_large(limit)
+        if length <= SMALL_BODY:
+            return await request.read(), None
+        # The server's parser ends the stream at Content-Length, so the limit already holds.
+        return request.content, None
+
+    async def _send(
+        self,
+        method: str,
+        url: URL,
+        headers: CIMultiDict[str],
+        body: Body,
+        service: str,
+        limited: _LimitedBody | None,
+    ) -> aiohttp.ClientResponse:
+        # Only a refused connection is retried here: the request never left. aiohttp itself retries an
+        # idempotent request once when a connection drops before the response (RFC 9112 §9.3.1).
+        attempts = 1 + self.config.connect_retries if method in IDEMPOTENT else 1
+        # A body without a type stays without one (skipping costs a little, so only when needed).
+        skip = _NO_CONTENT_TYPE if body is not None and "Content-Type" not in headers else None
+        try:
+            async with asyncio.timeout(self.config.upstream_timeout):
+                attempt = 1
+                while True:
+                    try:
+                        return await self.session.request(
+                            method, url, headers=headers, data=body, allow_redirects=False, skip_auto_headers=skip
+                        )
+                    except aiohttp.ClientConnectorError:
+                        if attempt >= attempts:
+                            raise
+                        attempt += 1
+                        UPSTREAM_RETRIES.labels(service).inc()
+        except TimeoutError:
+            if limited is not None and limited.exceeded:
+                raise _too_large(self.config.max_body_bytes) from None
+            UPSTREAM_FAILURES.labels(service, "timeout").inc()
+            log.warning("gateway.upstream.timeout", extra={"upstream": service})
+            raise UpstreamTimeout(service) from None
+        except aiohttp.ClientError as error:
+            if limited is not None and limited.exceeded:
+                raise _too_large(self.config.max_body_bytes) from None
+            UPSTREAM_FAILURES.labels(service, "unreachable").inc()
+            log.warning("gateway.upstream.unreachable", extra={"upstream": service, "error": type(error).__name__})
+            raise UpstreamUnreachable(service) from None
+
+    async def _relay(
+        self, request: web.Request, upstream: aiohttp.ClientResponse, rid: str, service: str
+    ) -> web.StreamResponse:
+        headers = client_response_headers(upstream.headers.items(), upstream.headers.get("Connection"))
+        headers[REQUEST_ID] = rid
+        length = upstream.content_length
+        if length is not None and length <= SMALL_BODY and request.method != "HEAD":
+            try:
+                body = await upstream.read()
+            except TimeoutError:
+                UPSTREAM_FAILURES.labels(service, "timeout").inc()
+                raise UpstreamTimeout(service) from None
+            except aiohttp.ClientError:
+                UPSTREAM_FAILURES.labels(service, "interrupted").inc()
+                raise UpstreamUnreachable(service) from None
+            headers.popall("Content-Length", None)
+            return web.Response(status=upstream.status, reason=upstream.reason, headers=headers, body=body)
+        response = web.StreamResponse(status=upstream.status, reason=upstream.reason, headers=headers)
+        await response.prepare(request)
+        try:
+            async for chunk in upstream.content.iter_any():
+                await response.write(chunk)
+            await response.write_eof()
+        except ConnectionError:
+            return response
+        except (aiohttp.ClientError, TimeoutError) as error:
+            # The status line is sent already: cut the connection so the client sees a broken body.
+            UPSTREAM_FAILURES.labels(service, "interrupted").inc()
+            log.warning("gateway.upstream.interrupted", extra={"upstream": service, "error": type(error).__name__})
+            _abort(request)
+        except BaseException:
+            _abort(request)
+            raise
+        return response
+
+
+def _abort(request: web.Request) -> None:
+    if request.transport is not None:
+        request.transport.abort()

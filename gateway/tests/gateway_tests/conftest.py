@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from gateway.app import create_app
+
+from .support import EchoUpstream, GatewayFactory, SigningMaterial, closed_url, gateway_settings
+
+
+@pytest.fixture(scope="session")
+def signing() -> SigningMaterial:
+    return SigningMaterial.generate()
+
+
+@pytest.fixture
+async def upstreams(signing: SigningMaterial) -> AsyncIterator[dict[str, EchoUpstream]]:
+    """Tenants and knowledge running; tickets and metrics behind closed ports."""
+    running = {name: await EchoUpstream(name, signing.verifier).start() for name in ("tenants", "knowledge")}
+    yield running
+    for upstream in running.values():
+        await upstream.stop()
+
+
+@pytest.fixture
+async def make_gateway(signing: SigningMaterial, upstreams: dict[str, EchoUpstream]) -> AsyncIterator[GatewayFactory]:
+    """Start a gateway in front of the fake services; keyword arguments override its settings."""
+    clients: list[TestClient[Any, Any]] = []
+
+    async def make(**overrides: Any) -> TestClient[Any, Any]:
+        urls = {"tickets": closed_url(), "metrics": closed_url()}
+        urls.update({name: upstream.url for name, upstream in upstreams.items()})
+        app = create_app(gateway_settings(signing, urls, **overrides))
+        client: TestClient[Any, Any] = TestClient(TestServer(app))
+        await client.start_server()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+async def gateway(make_gateway: GatewayFactory) -> TestClient[Any, Any]:
+    return await make_gateway()

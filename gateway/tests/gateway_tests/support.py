@@ -1,0 +1,216 @@
+"""Small real HTTP servers standing in for the services, and keys and settings for a gateway under test."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from gateway.settings import GatewaySettings
+from kit.errors import ProblemError
+from kit.identity import InternalTokenVerifier, generate_signing_key, jwks, private_key_pem
+from kit.local.postgres import free_port
+
+KID = "gateway-test"
+ARTLAND_KEY = "artland-key-0123456789"
+OPERATOR_KEY = "operator-key-0123456789"
+API_KEYS: dict[str, dict[str, Any]] = {
+    ARTLAND_KEY: {"subject": "artland-app", "tenant": "artland", "roles": ["agent"], "scopes": ["tickets:read"]},
+    OPERATOR_KEY: {"subject": "ops-console", "tenant": None, "roles": ["operator"]},
+}
+
+GatewayFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
+
+
+@dataclass(frozen=True)
+class SigningMaterial:
+    """A gateway signing key (PEM) and a verifier holding its public half, as a service would."""
+
+    pem: str
+    verifier: InternalTokenVerifier
+
+    @classmethod
+    def generate(cls) -> SigningMaterial:
+        key = generate_signing_key()
+        document = jwks({KID: key.public_key()})
+        return cls(pem=private_key_pem(key).decode(), verifier=InternalTokenVerifier.from_jwks(document))
+
+
+def gateway_settings(signing: SigningMaterial, urls: dict[str, str], **overrides: Any) -> GatewaySettings:
+    """Settings of a test gateway in front of ``urls`` (service name → base URL)."""
+    values: dict[str, Any] = {
+        "environment": "test",
+        "signing_key": signing.pem,
+        "signing_key_id": KID,
+        "api_keys": json.dumps(API_KEYS),
+        "connect_timeout": 1.0,
+        "upstream_timeout": 5.0,
+        "openapi_cache_seconds": 0.0,
+        **{f"{name}_url": url for name, url in urls.items()},
+        **overrides,
+    }
+    return GatewaySettings(**values)
+
+
+def closed_url() -> str:
+    """The URL of a port nobody listens on: a service that is down."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+CHUNK = 64 * 1024
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body_size: int
+    body_sha256: str
+    identity: dict[str, Any] | None
+
+
+@dataclass
+class EchoUpstream:
+    """A service that records each call and answers with what it received and whom the token names."""
+
+    name: str
+    verifier: InternalTokenVerifier
+    openapi: dict[str, Any] | None = None
+    calls: list[Call] = field(default_factory=list)
+    server: TestServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("")).rstrip("/")
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_get("/openapi.json", self._openapi)
+        app.router.add_route("*", "/{path:.*}", self._echo)
+        return app
+
+    async def start(self) -> EchoUpstream:
+        self.server = TestServer(self.app(), host="127.0.0.1")
+        await self.server.start_server()
+        return self
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+    async def _openapi(self, request: web.Request) -> web.StreamResponse:
+        if self.openapi is None:
+            raise web.HTTPNotFound()
+        return web.json_response(self.openapi)
+
+    async def _echo(self, request: web.Request) -> web.StreamResponse:
+        digest = hashlib.sha256()
+        size = 0
+        async for chunk in request.content.iter_any():
+            digest.update(chunk)
+            size += len(chunk)
+        identity = self._identity(request.headers.get("Authorization", ""))
+        call = Call(
+            method=request.method,
+            path=request.raw_path.partition("?")[0],
+            query=request.raw_path.partition("?")[2],
+            headers={name.lower(): value for name, value in request.headers.items()},
+            body_size=size,
+            body_sha256=digest.hexdigest(),
+            identity=identity,
+        )
+        self.calls.append(call)
+        if "sleep" in request.query:
+            await asyncio.sleep(float(request.query["sleep"]))
+        if "size" in request.query:
+            cut = int(request.query["cut"]) if "cut" in request.query else None
+            return await _stream(request, int(request.query["size"]), known_length="length" in request.query, cut=cut)
+        status = int(request.query.get("status", "200"))
+        payload = {"service": self.name, **call.__dict__}
+        response = web.json_response(payload, status=status)
+        response.headers["X-Upstream"] = self.name
+        return response
+
+    def _identity(self, authorization: str) -> dict[str, Any] | None:
+        scheme, _, token = authorization.partition(" ")
+        if scheme != "Bearer":
+            return None
+        try:
+            identity = self.verifier.verify(token)
+        except ProblemError:
+            return None
+        return {
+            "subject": identity.subject,
+            "tenant": identity.tenant_id,
+            "roles": sorted(identity.roles),
+            "scopes": sorted(identity.scopes),
+            "kind": identity.kind,
+            "token": token,
+        }
+
+
+def pattern(size: int) -> bytes:
+    """A body whose every byte depends on its position, so reordering or loss shows."""
+    block = bytes(range(256)) * (CHUNK // 256)
+    whole, rest = divmod(size, CHUNK)
+    return block * whole + block[:rest]
+
+
+async def _stream(request: web.Request, size: int, *, known_length: bool, cut: int | None) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+    if known_length:
+        response.content_length = size
+    await response.prepare(request)
+    body = pattern(size)
+    for start in range(0, size, CHUNK):
+        if cut is not None and start >= cut:
+            assert request.transport is not None
+            request.transport.abort()
+            return response
+        await response.write(body[start : start + CHUNK])
+    await response.write_eof()
+    return response
+
+
+class FlakyUpstream:
+    """A raw TCP server that drops its first connection without answering, then answers 200."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self._server: asyncio.Server | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.sockets[0].getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    async def start(self) -> FlakyUpstream:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            if self.connections > 1:
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()

@@ -4,11 +4,13 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
+from kit.testing.checks import service_client
 from kit.testing.infra import InfraServers, ScratchDatabase, ServiceDatabases
 from kit.testing.keys import SigningKeys
+from tenants.app import create_app
 from tenants.migrate import MIGRATIONS
+from tenants.settings import get_settings
 
 
 @pytest.fixture
@@ -19,24 +21,16 @@ def tenants_db(service_databases: ServiceDatabases) -> Iterator[ScratchDatabase]
 
 
 @pytest.fixture
-async def app(
+async def client(
     tenants_db: ScratchDatabase, servers: InfraServers, keys: SigningKeys, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[FastAPI]:
-    from tenants import app as app_module
-    from tenants.settings import get_settings
-
-    monkeypatch.setenv("ZENTRALE_ENV", "test")
-    monkeypatch.setenv("TENANTS_DATABASE_URL", tenants_db.runtime_url)
-    monkeypatch.setenv("NATS_URL", servers.nats_url)
-    monkeypatch.setenv("ZENTRALE_INTERNAL_PUBLIC_KEYS", keys.jwks_json)
-    get_settings.cache_clear()
-    application = app_module.create_app()
-    async with application.router.lifespan_context(application):
-        yield application
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://tenants") as http:
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with service_client(
+        create_app,
+        get_settings,
+        prefix="TENANTS",
+        database=tenants_db,
+        servers=servers,
+        keys=keys,
+        monkeypatch=monkeypatch,
+    ) as http:
         yield http

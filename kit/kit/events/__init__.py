@@ -1,6 +1,6 @@
 """Events: CloudEvents envelope, transactional outbox, relay, idempotent consumers, dead letters."""
 
-from kit.events.consumer import EventConsumer, PermanentEventError, Subscription
+from kit.events.consumer import EventConsumer, PermanentEventError, Subscription, read_data
 from kit.events.envelope import CloudEvent, new_event, subject_for
 from kit.events.outbox import record_event
 from kit.events.relay import OutboxRelay
@@ -17,6 +17,7 @@ __all__ = [
     "ensure_consumer",
     "ensure_stream",
     "new_event",
+    "read_data",
     "record_event",
     "service_stream",
     "subject_for",

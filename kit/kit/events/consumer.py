@@ -14,11 +14,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from typing import TypeVar
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.dialects.postgresql import insert
 
 from kit import metrics
@@ -32,10 +33,20 @@ from kit.telemetry import context_from, tracer
 log = logging.getLogger("kit.events.consumer")
 
 Handler = Callable[[TenantSession, CloudEvent], Awaitable[None]]
+ContractT = TypeVar("ContractT", bound=BaseModel)
 
 
 class PermanentEventError(Exception):
     """The event can never be handled (bad payload, broken invariant): dead-letter it at once."""
+
+
+def read_data(event: CloudEvent, contract: type[ContractT]) -> ContractT:
+    """The event's data as the consumer's copy of its contract; data that does not fit can never be handled."""
+    try:
+        return contract.model_validate(event.data)
+    except ValidationError as error:
+        fields = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'data'}: {e['msg']}" for e in error.errors())
+        raise PermanentEventError(f"{event.type} {event.id}: {fields}") from error
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from kit.identity import Identity, InternalTokenVerifier
 from kit.tenancy import TENANT_ID_PATTERN
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
 
-def get_identity(request: Request) -> Identity:
+async def get_identity(request: Request) -> Identity:
     """The caller as the gateway vouches for it; anything else is refused."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -33,7 +33,7 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 TenantPath = Annotated[str, Path(pattern=TENANT_ID_PATTERN, description="The tenant (municipality) id")]
 
 
-def get_tenant_identity(tenant_id: TenantPath, identity: CurrentIdentity) -> Identity:
+async def get_tenant_identity(tenant_id: TenantPath, identity: CurrentIdentity) -> Identity:
     """The caller, if it acts for the tenant in the URL; another tenant's resources do not exist for it."""
     if identity.tenant_id != tenant_id:
         raise NotFound()

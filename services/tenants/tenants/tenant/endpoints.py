@@ -16,7 +16,7 @@ from tenants.tenant.schemas import TenantCreate, TenantRead
 router = APIRouter(tags=["tenants"])
 
 
-def require_operator(identity: CurrentIdentity) -> Identity:
+async def require_operator(identity: CurrentIdentity) -> Identity:
     if not identity.has_role("operator"):
         raise Forbidden("Only operators register tenants.")
     return identity

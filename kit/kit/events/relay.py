@@ -30,12 +30,17 @@ _CLAIM = """
 SELECT id, event_id, subject, payload FROM outbox
 WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
 """
-_MARK_SENT = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
-_MARK_FAILED = "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])"
+# ``published_at IS NULL`` (true of every claimed row) lets the marks use the partial index of unsent rows.
+_MARK_SENT = "UPDATE outbox SET published_at = now() WHERE published_at IS NULL AND id = ANY($1::bigint[])"
+_MARK_FAILED = (
+    "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE published_at IS NULL AND id = ANY($1::bigint[])"
+)
 _BACKLOG = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
 _PURGE_OUTBOX = "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)"
 _PURGE_INBOX = "DELETE FROM inbox WHERE processed_at < now() - make_interval(secs => $1)"
-_RELAY_ON = f"SELECT set_config('{RELAY_SETTING}', 'on', true)"
+# The planner cannot see through the outbox policy and guesses few rows; without a sort it walks the
+# partial index in id order and stops after one batch instead of sorting the whole backlog.
+_RELAY_ON = f"SELECT set_config('{RELAY_SETTING}', 'on', true), set_config('enable_sort', 'off', true)"
 
 
 class OutboxRelay:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from contextlib import suppress
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from typing import TypeVar
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from opentelemetry.trace import Span
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.dialects.postgresql import insert
 
@@ -137,24 +138,58 @@ class EventConsumer:
                 messages = await psub.fetch(self._batch, timeout=self._fetch_timeout)
             except TimeoutError:
                 continue
-            for msg in messages:
-                await self.handle(msg)
+            await self.handle_batch(messages)
+
+    async def handle_batch(self, messages: Sequence[Msg]) -> None:
+        """Settle one fetch: tenants side by side, each tenant's messages in order and in one transaction."""
+        groups: dict[str, list[tuple[Msg, CloudEvent]]] = {}
+        for msg in messages:
+            event = await self._read(msg)
+            if event is not None:
+                groups.setdefault(event.tenantid, []).append((msg, event))
+        outcomes = await asyncio.gather(
+            *(self._handle_group(group) for group in groups.values()), return_exceptions=True
+        )
+        if failure := next((o for o in outcomes if isinstance(o, BaseException)), None):
+            raise failure
 
     async def handle(self, msg: Msg) -> None:
         """Handle one delivered message and settle it (ack, delayed nak, or dead letter)."""
-        deliveries = msg.metadata.num_delivered
+        event = await self._read(msg)
+        if event is not None:
+            await self._handle_one(msg, event)
+
+    async def _read(self, msg: Msg) -> CloudEvent | None:
+        """The message's event, or None once an unreadable message went to the dead letters."""
         try:
             event = CloudEvent.from_json(msg.data)
             if tenant_of_subject(msg.subject) != event.tenantid:
                 raise PermanentEventError(f"tenant {event.tenantid} does not match subject {msg.subject}")
         except (ValidationError, ValueError, PermanentEventError) as error:
             await self._dead_letter(msg, f"unreadable event: {error}")
-            return
-        parent = context_from(dict(msg.headers or {}))
-        with self._tracer.start_as_current_span(f"process {msg.subject}", context=parent) as span:
-            span.set_attribute("messaging.consumer.group.name", self.name)
+            return None
+        return event
+
+    async def _handle_group(self, group: list[tuple[Msg, CloudEvent]]) -> None:
+        """One transaction for the group; if any of it fails, each message on its own, so only that one waits."""
+        if len(group) > 1:
             try:
-                applied = await self._apply(event)
+                fresh = await self._apply_together(group)
+            except Exception as error:  # noqa: BLE001 - the messages are handled one by one below
+                log.info("events.consumer.group_failed", extra={"consumer": self.name, "error": repr(error)})
+            else:
+                for msg, event in group:
+                    await msg.ack()
+                    metrics.EVENTS_CONSUMED.labels(self.name, "applied" if event.id in fresh else "duplicate").inc()
+                return
+        for msg, event in group:
+            await self._handle_one(msg, event)
+
+    async def _handle_one(self, msg: Msg, event: CloudEvent) -> None:
+        deliveries = msg.metadata.num_delivered
+        with self._span(msg) as span:
+            try:
+                fresh = await self._apply_together([(msg, event)], traced=False)
             except PermanentEventError as error:
                 await self._dead_letter(msg, f"permanent: {error}")
                 return
@@ -168,21 +203,32 @@ class EventConsumer:
                     await msg.nak(delay=retry_delay(deliveries, base=self._retry_base))
                 return
         await msg.ack()
-        metrics.EVENTS_CONSUMED.labels(self.name, "applied" if applied else "duplicate").inc()
+        metrics.EVENTS_CONSUMED.labels(self.name, "applied" if event.id in fresh else "duplicate").inc()
 
-    async def _apply(self, event: CloudEvent) -> bool:
-        """One transaction: the inbox row and the handler's effect; False if the event was seen before."""
-        async with self._db.transaction(event.tenantid) as session:
-            first_time = await session.execute(
+    async def _apply_together(self, group: list[tuple[Msg, CloudEvent]], *, traced: bool = True) -> set[str]:
+        """One transaction: the inbox rows and the effects of the events not seen before; returns their ids."""
+        tenant = group[0][1].tenantid
+        async with self._db.transaction(tenant) as session:
+            inserted = await session.execute(
                 insert(inbox)
-                .values(tenant_id=event.tenantid, consumer=self.name, event_id=event.id)
+                .values([{"tenant_id": tenant, "consumer": self.name, "event_id": event.id} for _, event in group])
                 .on_conflict_do_nothing()
                 .returning(inbox.c.event_id)
             )
-            if first_time.first() is None:
-                return False
-            await self.subscription.handler(session, event)
-        return True
+            fresh = {str(row.event_id) for row in inserted}
+            pending = set(fresh)
+            for msg, event in group:
+                if event.id not in pending:
+                    continue
+                pending.discard(event.id)
+                with self._span(msg) if traced else nullcontext():
+                    await self.subscription.handler(session, event)
+        return fresh
+
+    def _span(self, msg: Msg) -> AbstractContextManager[Span]:
+        parent = context_from(dict(msg.headers or {}))
+        span = self._tracer.start_as_current_span(f"process {msg.subject}", context=parent)
+        return _with_consumer_name(span, self.name)
 
     async def _dead_letter(self, msg: Msg, reason: str) -> None:
         try:
@@ -194,3 +240,10 @@ class EventConsumer:
         log.error("events.consumer.dead_letter", extra={"consumer": self.name, "reason": reason})
         metrics.EVENTS_CONSUMED.labels(self.name, "dead_letter").inc()
         await msg.term()
+
+
+@contextmanager
+def _with_consumer_name(span_context: AbstractContextManager[Span], consumer: str) -> Iterator[Span]:
+    with span_context as span:
+        span.set_attribute("messaging.consumer.group.name", consumer)
+        yield span

@@ -11,19 +11,21 @@ Two paths share one connection pool:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, case, event, func, literal_column, select, text, true
-from sqlalchemy.engine import Connection
+import asyncpg
+from sqlalchemy import Select, Text, bindparam, case, event, func, literal_column, select, text, true
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
 
 from kit.tenancy import require_tenant_id
 
 AnySelect = Select[*tuple[Any, ...]]
-AnyRow = Row[*tuple[Any, ...]]
 
 TENANT_SETTING = "app.tenant_id"
 RELAY_SETTING = "app.outbox_relay"
@@ -85,25 +87,61 @@ class Database:
         async with self.session(tenant_id) as session, session.begin():
             yield session
 
-    async def fetch_one(self, tenant_id: str, query: AnySelect) -> AnyRow | None:
+    async def fetch_one(
+        self, tenant_id: str, query: AnySelect, params: Mapping[str, object] | None = None
+    ) -> asyncpg.Record | None:
         """Run a read for ``tenant_id`` in one round trip and return its first row."""
-        rows = await self.fetch_all(tenant_id, query)
+        rows = await self.fetch_all(tenant_id, query, params)
         return rows[0] if rows else None
 
-    async def fetch_all(self, tenant_id: str, query: AnySelect) -> Sequence[AnyRow]:
-        """Run a read for ``tenant_id`` in one round trip (the tenant set in the same statement)."""
+    async def fetch_all(
+        self, tenant_id: str, query: AnySelect, params: Mapping[str, object] | None = None
+    ) -> list[asyncpg.Record]:
+        """Run a read for ``tenant_id`` in one round trip (the tenant set in the same statement).
+
+        Keep ``query`` a module constant with ``bindparam()`` for its values: it is wrapped and compiled
+        once, and each call only binds ``params`` on a pooled connection.
+        """
+        read = _compiled(query, self.engine.dialect)
+        arguments = read.arguments({SCOPE_TENANT: require_tenant_id(tenant_id), **(params or {})})
         async with self._autocommit.connect() as conn:
-            result = await conn.execute(tenant_scoped(query, require_tenant_id(tenant_id)))
-            rows: Sequence[AnyRow] = result.all()
-            return rows
+            raw = await conn.get_raw_connection()
+            driver: asyncpg.Connection = raw.driver_connection
+            rows: list[asyncpg.Record] = await driver.fetch(read.sql, *arguments)
+        return rows
 
     async def ping(self) -> None:
         async with self._autocommit.connect() as conn:
             await conn.execute(select(literal_column("1")))
 
 
-def tenant_scoped(query: AnySelect, tenant_id: str) -> AnySelect:
-    """Wrap ``query`` so that the same statement first sets the tenant, then runs it."""
-    scope = select(func.set_config(TENANT_SETTING, tenant_id, true()).label("tenant")).subquery("scope")
+SCOPE_TENANT = "kit_scope_tenant"
+
+
+def tenant_scoped(query: AnySelect) -> AnySelect:
+    """Wrap ``query`` so that the same statement first sets the tenant (bound as ``SCOPE_TENANT``), then runs it."""
+    tenant = bindparam(SCOPE_TENANT, type_=Text)
+    scope = select(func.set_config(TENANT_SETTING, tenant, true()).label("tenant")).subquery("scope")
     ordered = query.limit(case((scope.c.tenant.is_(None), 0), else_=None)).lateral("scoped")
     return select(*ordered.c).select_from(scope).join(ordered, true())
+
+
+@dataclass(frozen=True)
+class CompiledRead:
+    """A tenant-scoped read compiled once: its SQL, and its parameters in order with their fixed values."""
+
+    sql: str
+    names: tuple[str, ...]
+    fixed: Mapping[str, Any]
+
+    def arguments(self, params: Mapping[str, object]) -> list[object]:
+        missing = [name for name in self.names if name not in params and self.fixed.get(name) is None]
+        if missing:
+            raise ValueError(f"values missing for {', '.join(missing)}")
+        return [params[name] if name in params else self.fixed[name] for name in self.names]
+
+
+@lru_cache(maxsize=1024)
+def _compiled(query: AnySelect, dialect: Dialect) -> CompiledRead:
+    result = tenant_scoped(query).compile(dialect=dialect)
+    return CompiledRead(str(result), tuple(result.positiontup or ()), dict(result.params))

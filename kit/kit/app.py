@@ -1,13 +1,19 @@
-"""The FastAPI app every service builds on: lifespan, identity, problems, health, metrics, tracing."""
+"""The FastAPI app every service builds on: lifespan, identity, problems, health, metrics, tracing.
+
+Request spans are FastAPI's own (its native OpenTelemetry support, on when a tracer provider is
+installed); request metrics are the kit's Prometheus histograms, so FastAPI's metrics and logs are off.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, MutableMapping, Sequence
 from contextlib import asynccontextmanager, suppress
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from fastapi.telemetry import TelemetryConfig
+from opentelemetry import trace
 
 from kit.db.database import Database
 from kit.identity import InternalTokenVerifier
@@ -17,7 +23,7 @@ from kit.settings import ServiceSettings
 from kit.telemetry import configure_tracing
 from kit.web import health
 from kit.web.deps import get_identity
-from kit.web.middleware import BodyLimit, RequestMetrics
+from kit.web.middleware import BodyLimit, RequestMetrics, TraceContext
 from kit.web.problems import install_problem_handlers
 
 
@@ -31,7 +37,7 @@ def create_service_app(
 ) -> FastAPI:
     """A service API: every ``/v1`` route requires the gateway's token; health and metrics do not."""
     configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
-    configure_tracing(settings.service_name)
+    tracing = configure_tracing(settings.service_name)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,6 +61,7 @@ def create_service_app(
         version=version,
         lifespan=lifespan,
         redirect_slashes=False,
+        telemetry=_telemetry(tracing),
     )
     app.state.settings = settings
     app.state.verifier = InternalTokenVerifier.from_jwks(
@@ -66,8 +73,27 @@ def create_service_app(
         app.include_router(router, prefix="/v1", dependencies=[Depends(get_identity)])
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, service=settings.service_name)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    if not tracing:
+        app.add_middleware(TraceContext)
     return app
+
+
+def _telemetry(tracing: bool) -> TelemetryConfig:
+    """FastAPI's request spans when tracing is on, with the provider named (not looked up per request)."""
+    if not tracing:
+        return {"tracing": False, "metrics": False, "logs": False}
+    return {
+        "tracing": True,
+        "tracer_provider": trace.get_tracer_provider(),
+        "metrics": False,
+        "logs": False,
+        "exclude": _untraced,
+    }
+
+
+def _untraced(scope: MutableMapping[str, Any]) -> bool:
+    """Probes and scrapes make no spans."""
+    return scope.get("path") in health.PATHS
 
 
 async def _connect_nats(app: FastAPI, settings: ServiceSettings) -> None:

@@ -77,7 +77,7 @@ class ServiceSettings(KitSettings):
     database_url: SecretStr = SecretStr("postgresql://app:app@127.0.0.1:5432/app")
     migration_database_url: SecretStr = SecretStr("")
     runtime_role: str = ""
-    db_pool_size: int = 10
+    db_pool_size: int = Field(10, ge=1, description="Database connections per process, at most")
     relay_batch_size: int = 256
 
     def secrets_to_check(self) -> dict[str, str]:

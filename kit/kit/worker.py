@@ -24,6 +24,7 @@ from kit.events.relay import OutboxRelay
 from kit.events.streams import StreamSpec, dead_letter_stream, ensure_stream, service_stream
 from kit.logging import configure_logging
 from kit.nats import connect
+from kit.runtime import run, tune_garbage_collection
 from kit.settings import ServiceSettings
 from kit.telemetry import configure_tracing
 
@@ -56,7 +57,7 @@ class Worker:
             await ensure_stream(js, service_stream(producer, replicas=replicas))
         for spec in self.extra_streams:
             await ensure_stream(js, spec)
-        self.database = Database(url, pool_size=4)
+        self.database = Database(url, pool_size=self.settings.db_pool_size)
         self.relay = OutboxRelay(
             service=self.service, database_url=url, nats=self.nats, batch_size=self.settings.relay_batch_size
         )
@@ -134,6 +135,7 @@ async def serve(worker: Worker, *, port: int) -> None:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1" if worker.settings.is_development else "0.0.0.0", port).start()  # noqa: S104
     await worker.start()
+    tune_garbage_collection()
     log.info("worker.started", extra={"service": worker.service, "port": port})
     await stop.wait()
     log.info("worker.stopping", extra={"service": worker.service})
@@ -151,4 +153,4 @@ def run_worker(
     """The entry point of ``python -m <service>.worker``."""
     configure_logging(f"{service}-worker", level=settings.log_level, json=settings.log_json)
     configure_tracing(f"{service}-worker")
-    asyncio.run(serve(Worker(service=service, settings=settings, subscriptions=subscriptions), port=port))
+    run(serve(Worker(service=service, settings=settings, subscriptions=subscriptions), port=port))

@@ -135,14 +135,12 @@ def test_a_service_process_gets_its_own_database_and_the_shared_settings(tmp_pat
     api = specs["knowledge-api"]
     assert api.argv[1:] == (
         "-m",
-        "uvicorn",
-        "--factory",
+        "kit.serve",
         "knowledge.app:create_app",
         "--host",
         "127.0.0.1",
         "--port",
         "8102",
-        "--no-access-log",
     )
     assert api.env == worker.env
     assert sorted(specs) == sorted(f"{s}-{kind}" for s in SERVICES for kind in ("api", "worker"))

@@ -63,7 +63,9 @@ class TenantSession(AsyncSession):
 class Database:
     """One service database: a pool of connections as the runtime role."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 0, echo: bool = False) -> None:
+        """``pool_size`` connections at most by default: an overflow connection would be opened for one
+        request and closed at check-in, a new PostgreSQL connection per request under load."""
         self.engine: AsyncEngine = create_async_engine(
             async_url(url),
             pool_size=pool_size,
@@ -104,10 +106,12 @@ class Database:
         """
         read = _compiled(query, self.engine.dialect)
         arguments = read.arguments({SCOPE_TENANT: require_tenant_id(tenant_id), **(params or {})})
-        async with self._autocommit.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver: asyncpg.Connection = raw.driver_connection
+        pooled = await self.engine.raw_connection()
+        try:
+            driver: asyncpg.Connection = pooled.driver_connection
             rows: list[asyncpg.Record] = await driver.fetch(read.sql, *arguments)
+        finally:
+            pooled.close()
         return rows
 
     async def ping(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -33,19 +34,31 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 TenantPath = Annotated[str, Path(pattern=TENANT_ID_PATTERN, description="The tenant (municipality) id")]
 
 
-async def get_tenant_identity(tenant_id: TenantPath, identity: CurrentIdentity) -> Identity:
+@dataclass(frozen=True)
+class TenantScope:
+    """What a tenant-scoped endpoint works with: the caller, acting for the tenant in the URL, and the database.
+
+    One dependency rather than a chain: FastAPI solves each dependency on every request.
+    """
+
+    tenant_id: str
+    identity: Identity
+    database: Database
+
+
+async def get_tenant_scope(request: Request, tenant_id: TenantPath, identity: CurrentIdentity) -> TenantScope:
     """The caller, if it acts for the tenant in the URL; another tenant's resources do not exist for it."""
     if identity.tenant_id != tenant_id:
         raise NotFound()
-    return identity
+    return TenantScope(tenant_id, identity, request.app.state.database)
 
 
-TenantIdentity = Annotated[Identity, Depends(get_tenant_identity)]
+TenantScopeDep = Annotated[TenantScope, Depends(get_tenant_scope)]
 
 
-async def get_tenant_session(database: DatabaseDep, identity: TenantIdentity) -> AsyncIterator[TenantSession]:
+async def get_tenant_session(scope: TenantScopeDep) -> AsyncIterator[TenantSession]:
     """One transaction per request, committed before the response is sent."""
-    async with database.transaction(identity.tenant_id) as session:
+    async with scope.database.transaction(scope.tenant_id) as session:
         yield session
 
 

@@ -13,6 +13,7 @@ from kit.errors import problem
 from kit.web.problems import problem_response
 
 router = APIRouter(include_in_schema=False)
+PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 @router.get("/healthz")

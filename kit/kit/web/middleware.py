@@ -1,10 +1,12 @@
-"""Pure ASGI middleware: body size limit and request metrics (cheap enough for every request)."""
+"""Pure ASGI middleware: body size limit, request metrics and trace context (cheap enough for every request)."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kit import metrics
@@ -90,3 +92,32 @@ class RequestMetrics:
             metrics.REQUEST_LATENCY.labels(self.service, scope["method"], template, str(status)).observe(
                 time.perf_counter() - started
             )
+
+
+_TRACE_HEADERS = (b"traceparent", b"tracestate")
+
+
+class TraceContext:
+    """Make the caller's ``traceparent`` current while no spans are recorded.
+
+    Events written in the request then carry the caller's trace, and log lines its trace id. When
+    tracing is on, FastAPI's own server span does this instead.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        carrier = {
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in scope.get("headers", ())
+            if name in _TRACE_HEADERS
+        }
+        if not carrier:
+            await self.app(scope, receive, send)
+            return
+        token = otel_context.attach(propagate.extract(carrier))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            otel_context.detach(token)

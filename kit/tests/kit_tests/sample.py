@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -78,3 +79,12 @@ def sample_app(*, database_url: str, nats_url: str, jwks: str, max_body_bytes: i
         max_body_bytes=max_body_bytes,
     )
     return create_service_app(settings, title="sample", description="The kit's sample service", routers=[router])
+
+
+def sample_app_from_environment() -> FastAPI:
+    """The sample app as an app factory of ``python -m kit.serve``, set up by ``SAMPLE_*`` variables."""
+    return sample_app(
+        database_url=os.environ["SAMPLE_DATABASE_URL"],
+        nats_url=os.environ["SAMPLE_NATS_URL"],
+        jwks=os.environ["SAMPLE_JWKS"],
+    )

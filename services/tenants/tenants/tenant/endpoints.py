@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, status
 
 from kit.errors import Forbidden
 from kit.identity import Identity
-from kit.web.deps import CurrentIdentity, DatabaseDep, TenantIdentity
+from kit.web.deps import CurrentIdentity, DatabaseDep, TenantScopeDep
 from kit.web.problems import problem_responses
 from tenants.tenant import service
 from tenants.tenant.schemas import TenantCreate, TenantRead
@@ -39,8 +39,7 @@ async def create_tenant(data: TenantCreate, database: DatabaseDep, _: OperatorId
 
 
 @router.get("/tenants/{tenant_id}", response_model=TenantRead, responses=problem_responses(401, 404))
-async def get_tenant(database: DatabaseDep, identity: TenantIdentity) -> TenantRead:
+async def get_tenant(scope: TenantScopeDep) -> TenantRead:
     """Read one municipality."""
-    assert identity.tenant_id is not None
-    row = await service.get(database, tenant_id=identity.tenant_id)
+    row = await service.get(scope.database, tenant_id=scope.tenant_id)
     return TenantRead.model_validate(dict(row))

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Select, Text, bindparam, case, event, func, literal_column, select, text, true
+from sqlalchemy import Select, Text, bindparam, case, event, func, literal_column, select, true
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
@@ -29,7 +29,8 @@ AnySelect = Select[*tuple[Any, ...]]
 
 TENANT_SETTING = "app.tenant_id"
 RELAY_SETTING = "app.outbox_relay"
-_SET_TENANT = text(f"SELECT set_config('{TENANT_SETTING}', :tenant_id, true)")
+# Sent as it is (no statement compiled on each begin); asyncpg numbers its parameters.
+_SET_TENANT_SQL = f"SELECT set_config('{TENANT_SETTING}', $1, true)"
 
 
 def async_url(url: str) -> str:
@@ -46,7 +47,7 @@ class _TenantSyncSession(Session):
 
 @event.listens_for(_TenantSyncSession, "after_begin")
 def _set_tenant_on_begin(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
-    connection.execute(_SET_TENANT, {"tenant_id": session.info.get("tenant_id") or ""})
+    connection.exec_driver_sql(_SET_TENANT_SQL, (session.info.get("tenant_id") or "",))
 
 
 class TenantSession(AsyncSession):

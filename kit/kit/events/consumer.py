@@ -21,13 +21,12 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from opentelemetry.trace import Span
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.dialects.postgresql import insert
 
 from kit import metrics
 from kit.db.database import Database, TenantSession
 from kit.events.deadletters import send_to_dead_letters
 from kit.events.envelope import CloudEvent, tenant_of_subject
-from kit.events.outbox import inbox
+from kit.events.outbox import note_in_inbox
 from kit.events.streams import ConsumerSpec, ensure_consumer
 from kit.telemetry import context_from, tracer
 
@@ -209,13 +208,7 @@ class EventConsumer:
         """One transaction: the inbox rows and the effects of the events not seen before; returns their ids."""
         tenant = group[0][1].tenantid
         async with self._db.transaction(tenant) as session:
-            inserted = await session.execute(
-                insert(inbox)
-                .values([{"tenant_id": tenant, "consumer": self.name, "event_id": event.id} for _, event in group])
-                .on_conflict_do_nothing()
-                .returning(inbox.c.event_id)
-            )
-            fresh = {str(row.event_id) for row in inserted}
+            fresh = await note_in_inbox(session, self.name, [event.id for _, event in group])
             pending = set(fresh)
             for msg, event in group:
                 if event.id not in pending:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, MetaData, Table, Text, Uuid, insert
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    Uuid,
+)
 
 from kit.db.database import RELAY_SETTING, TenantSession
 from kit.db.rls import TENANT_MATCHES, rls_statements
@@ -47,14 +57,25 @@ async def record_event(session: TenantSession, event: CloudEvent) -> None:
     """Write ``event`` into the outbox in the session's transaction: it is published iff this commits."""
     if session.tenant_id != event.tenantid:
         raise EventTenantMismatch(f"event for {event.tenantid} in a transaction of {session.tenant_id}")
-    await session.execute(
-        insert(outbox).values(
-            tenant_id=event.tenantid,
-            event_id=event.id,
-            subject=event.nats_subject,
-            payload=event.to_json(),
-        )
-    )
+    connection = await session.connection()
+    await connection.exec_driver_sql(_WRITE_EVENT_SQL, (event.tenantid, event.id, event.nats_subject, event.to_json()))
+
+
+async def note_in_inbox(session: TenantSession, consumer: str, event_ids: list[str]) -> set[str]:
+    """Note the events as handled by ``consumer`` in the session's transaction; returns those not noted before."""
+    connection = await session.connection()
+    noted = await connection.exec_driver_sql(_NOTE_IN_INBOX_SQL, (session.tenant_id, consumer, event_ids))
+    return {str(row[0]) for row in noted}
+
+
+# The event path's statements are sent as they are, in asyncpg's numbered style: compiling (or even
+# looking up) a SQLAlchemy statement costs more CPU than the round trip.
+_WRITE_EVENT_SQL = "INSERT INTO outbox (tenant_id, event_id, subject, payload) VALUES ($1, $2, $3, $4)"
+# One statement for a group of any size; the ids not there before come back.
+_NOTE_IN_INBOX_SQL = (
+    "INSERT INTO inbox (tenant_id, consumer, event_id) SELECT $1, $2, unnest($3::uuid[]) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
 
 
 EVENT_TABLES_SQL: list[str] = [

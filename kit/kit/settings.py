@@ -79,6 +79,9 @@ class ServiceSettings(KitSettings):
     runtime_role: str = ""
     db_pool_size: int = Field(10, ge=1, description="Database connections per process, at most")
     relay_batch_size: int = 256
+    event_batch_wait: float = Field(
+        0.005, ge=0, le=1, description="Seconds a consumer waits after a short fetch for more events to group"
+    )
 
     def secrets_to_check(self) -> dict[str, str]:
         return {

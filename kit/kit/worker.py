@@ -61,7 +61,10 @@ class Worker:
         self.relay = OutboxRelay(
             service=self.service, database_url=url, nats=self.nats, batch_size=self.settings.relay_batch_size
         )
-        self.consumers = [EventConsumer(s, database=self.database, nats=self.nats) for s in self.subscriptions]
+        self.consumers = [
+            EventConsumer(s, database=self.database, nats=self.nats, batch_wait=self.settings.event_batch_wait)
+            for s in self.subscriptions
+        ]
         self._tasks = [asyncio.create_task(self.relay.run(), name=f"{self.service}-relay")]
         self._tasks += [asyncio.create_task(c.run(), name=c.name) for c in self.consumers]
         self._tasks.append(asyncio.create_task(self._observe(), name="observe"))

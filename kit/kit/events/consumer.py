@@ -75,6 +75,10 @@ def retry_delay(deliveries: int, *, base: float = 0.5, ceiling: float = 30.0) ->
     return float(min(ceiling, base * 2 ** max(0, deliveries - 1)))
 
 
+# A fetch returns at once what is waiting; when nothing is, it would wait this long for the next event.
+_TAKE_WAITING = 0.001
+
+
 class EventConsumer:
     """Runs one subscription until stopped, surviving NATS and database restarts."""
 
@@ -85,14 +89,20 @@ class EventConsumer:
         database: Database,
         nats: NATS,
         batch: int = 64,
+        batch_wait: float = 0.0,
         fetch_timeout: float = 1.0,
         retry_base: float = 0.5,
     ) -> None:
+        """``batch_wait``: after a fetch that did not fill the batch, wait this long for more events and
+        take them too. Each tenant's events of a batch share one transaction, whose cost (a few round
+        trips and the session) outweighs the events' own; under load a few milliseconds here save CPU.
+        """
         self.subscription = subscription
         self._db = database
         self._nats = nats
         self._js: JetStreamContext = nats.jetstream()
         self._batch = batch
+        self._batch_wait = batch_wait
         self._fetch_timeout = fetch_timeout
         self._retry_base = retry_base
         self._stopping = asyncio.Event()
@@ -137,7 +147,17 @@ class EventConsumer:
                 messages = await psub.fetch(self._batch, timeout=self._fetch_timeout)
             except TimeoutError:
                 continue
+            if self._batch_wait and len(messages) < self._batch:
+                messages += await self._more(psub, self._batch - len(messages))
             await self.handle_batch(messages)
+
+    async def _more(self, psub: JetStreamContext.PullSubscription, room: int) -> list[Msg]:
+        """What arrived within ``batch_wait`` after a short fetch, so that a tenant's events share a transaction."""
+        await asyncio.sleep(self._batch_wait)
+        try:
+            return await psub.fetch(room, timeout=_TAKE_WAITING)
+        except TimeoutError:
+            return []
 
     async def handle_batch(self, messages: Sequence[Msg]) -> None:
         """Settle one fetch: tenants side by side, each tenant's messages in order and in one transaction."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from contextlib import suppress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import asyncpg
@@ -41,6 +42,8 @@ _PURGE_INBOX = "DELETE FROM inbox WHERE processed_at < now() - make_interval(sec
 # The planner cannot see through the outbox policy and guesses few rows; without a sort it walks the
 # partial index in id order and stops after one batch instead of sorting the whole backlog.
 _RELAY_ON = f"SELECT set_config('{RELAY_SETTING}', 'on', true), set_config('enable_sort', 'off', true)"
+# A parameterless simple query may hold several statements: the transaction begins in one round trip.
+_BEGIN_RELAYING = f"BEGIN; {_RELAY_ON}"
 
 
 class OutboxRelay:
@@ -105,8 +108,7 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish one batch of unsent rows; returns how many were acknowledged by JetStream."""
         conn = await self._connect()
-        async with conn.transaction():
-            await conn.execute(_RELAY_ON)
+        async with _relaying(conn):
             rows = await conn.fetch(_CLAIM, self.batch_size)
             if not rows:
                 return 0
@@ -135,8 +137,7 @@ class OutboxRelay:
 
     async def backlog(self) -> int:
         conn = await self._connect()
-        async with conn.transaction():
-            await conn.execute(_RELAY_ON)
+        async with _relaying(conn):
             count: int = await conn.fetchval(_BACKLOG)
         return count
 
@@ -146,8 +147,7 @@ class OutboxRelay:
             return
         self._last_housekeeping = now
         conn = await self._connect()
-        async with conn.transaction():
-            await conn.execute(_RELAY_ON)
+        async with _relaying(conn):
             await conn.execute(_PURGE_OUTBOX, self.published_retention)
             await conn.execute(_PURGE_INBOX, self.inbox_retention)
             backlog = await conn.fetchval(_BACKLOG)
@@ -179,3 +179,22 @@ class OutboxRelay:
             if conn is not None and not conn.is_closed():
                 conn.terminate()
         self._conn = self._listener = None
+
+
+@asynccontextmanager
+async def _relaying(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """A transaction in which the relay sees every tenant's outbox rows: committed, or rolled back on error.
+
+    A cancelled relay drops its connection instead (the server rolls back); ``run`` opens a new one.
+    """
+    await conn.execute(_BEGIN_RELAYING)
+    try:
+        yield
+    except Exception:
+        with suppress(Exception):
+            await conn.execute("ROLLBACK")
+        raise
+    except BaseException:
+        conn.terminate()
+        raise
+    await conn.execute("COMMIT")

@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
+from sqlalchemy import text
 
 from kit.db.database import Database, TenantSession
 from kit.events import CloudEvent, EventConsumer, OutboxRelay, Subscription, ensure_stream, service_stream
@@ -258,3 +259,33 @@ async def test_one_fetch_of_several_tenants_keeps_each_tenants_order(
         await eventually(all_applied)
     for tenant in tenants:
         assert seen[tenant] == [event.id for event in committed if event.tenantid == tenant]
+
+
+async def test_events_arriving_within_the_batch_wait_share_one_transaction(
+    sample_db: ScratchDatabase, database: Database, nats_client: NATS
+) -> None:
+    await _declare(nats_client)
+    relay = _relay(sample_db, nats_client)
+    transactions: list[int] = []
+
+    async def note_transaction(session: TenantSession, event: CloudEvent) -> None:
+        transactions.append(int((await session.execute(text("SELECT txid_current()"))).scalar_one()))
+        await record_effect(session, event)
+
+    subscription = Subscription(
+        durable="kit-grouped", stream=STREAM, subjects=(f"{SERVICE}.*.note.added.v1",), handler=note_transaction
+    )
+    consumer = EventConsumer(subscription, database=database, nats=nats_client, batch_wait=1.0, fetch_timeout=0.5)
+    async with running(consumer):
+        await commit_note(database, "artland", "first")
+        await relay.relay_once()
+        await asyncio.sleep(0.1)
+        await commit_note(database, "artland", "second")
+        await relay.relay_once()
+
+        async def both_applied() -> bool:
+            return len(await _effects(sample_db)) == 2
+
+        await eventually(both_applied)
+    assert len(transactions) == 2
+    assert transactions[0] == transactions[1]

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from gateway.auth import ApiKeys, Authenticator
-from gateway.docs import docs_page
+from gateway.docs import asset, docs_page
 from gateway.openapi import TITLE, MergedOpenApi
 from gateway.problems import MethodNotAllowed, error_response, problem_response
 from gateway.proxy import Proxy, ProxyConfig
@@ -16,7 +16,7 @@ from gateway.routes import RouteTable
 from gateway.settings import GatewaySettings
 from gateway.tokens import TokenCache
 from kit import metrics
-from kit.errors import problem
+from kit.errors import NotFound, problem
 from kit.identity import InternalTokenSigner, load_text_or_file
 
 log = logging.getLogger("gateway.app")
@@ -84,6 +84,16 @@ async def docs(request: web.Request) -> web.StreamResponse:
     return web.Response(text=docs_page(title=TITLE), content_type="text/html")
 
 
+async def docs_asset(request: web.Request) -> web.StreamResponse:
+    """A Swagger UI script, style or icon, served from the installed package: the docs work offline."""
+    found = asset(request.match_info["name"])
+    if found is None:
+        return error_response(NotFound(), request.path)
+    path, content_type = found
+    headers = {"Content-Type": content_type, "Cache-Control": "public, max-age=86400"}
+    return web.FileResponse(path, headers=headers)
+
+
 def create_app(settings: GatewaySettings) -> web.Application:
     """Build the gateway; fails at once on a missing or unusable signing key."""
     routes = RouteTable()
@@ -112,6 +122,7 @@ def create_app(settings: GatewaySettings) -> web.Application:
         ("/metrics", prometheus),
         ("/openapi.json", openapi_document),
         ("/docs", docs),
+        ("/docs/assets/{name}", docs_asset),
     ):
         app.router.add_route("*", path, _own_endpoint(handler))
     app.router.add_route("*", "/{path:.*}", proxy.handle)

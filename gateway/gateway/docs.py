@@ -1,11 +1,31 @@
-"""The interactive API documentation: Swagger UI over the merged ``/openapi.json``."""
+"""The interactive API documentation: Swagger UI over the merged ``/openapi.json``, served without internet.
+
+The Swagger UI 5 scripts and styles (OpenAPI 3.1) come from the ``fastapi-offline`` wheel's static
+folder and are served by the gateway under ``/docs/assets/``.
+"""
 
 from __future__ import annotations
 
 import html
+from importlib.resources import files
+from pathlib import Path
 
-# Where the Swagger UI scripts and styles come from; the one place to point at locally served assets.
-SWAGGER_UI_ASSETS = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
+SWAGGER_UI_ASSETS = "/docs/assets"
+_ASSET_DIR = files("fastapi_offline") / "static"
+_ASSET_TYPES = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon.png": "image/png",
+}
+
+
+def asset(name: str) -> tuple[Path, str] | None:
+    """The file and content type of the Swagger UI asset ``name``; None for anything else."""
+    content_type = _ASSET_TYPES.get(name)
+    if content_type is None:
+        return None
+    return Path(str(_ASSET_DIR / name)), content_type
+
 
 _PAGE = """<!doctype html>
 <html lang="en">
@@ -13,6 +33,7 @@ _PAGE = """<!doctype html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>{title}</title>
+  <link rel="icon" type="image/png" href="{assets}/favicon.png">
   <link rel="stylesheet" href="{assets}/swagger-ui.css">
 </head>
 <body>

@@ -124,3 +124,23 @@ async def test_docs_page_loads_swagger_ui_with_the_merged_document(gateway: Test
     assert response.content_type == "text/html"
     assert "swagger-ui-bundle.js" in page
     assert '"/openapi.json"' in page
+
+
+async def test_docs_assets_are_served_by_the_gateway(gateway: TestClient[Any, Any]) -> None:
+    page = await (await gateway.get("/docs")).text()
+    assert "://" not in page  # nothing loaded from elsewhere
+    script = await gateway.get("/docs/assets/swagger-ui-bundle.js")
+    style = await gateway.get("/docs/assets/swagger-ui.css")
+
+    assert script.status == 200
+    assert script.headers["Content-Type"].startswith("text/javascript")
+    assert "SwaggerUIBundle" in await script.text()
+    assert style.status == 200
+    assert style.headers["Content-Type"].startswith("text/css")
+
+
+async def test_other_docs_assets_do_not_exist(gateway: TestClient[Any, Any]) -> None:
+    for name in ("index.html", "..%2F..%2Fpyproject.toml", "redoc.standalone.js"):
+        response = await gateway.get(f"/docs/assets/{name}")
+        assert response.status == 404
+        assert response.headers["Content-Type"] == "application/problem+json"

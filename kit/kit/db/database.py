@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import Select, Text, bindparam, case, event, func, literal_column, select, true
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -111,6 +112,15 @@ class Database:
         try:
             driver: asyncpg.Connection = pooled.driver_connection
             rows: list[asyncpg.Record] = await driver.fetch(read.sql, *arguments)
+        except _CONNECTION_ERRORS as error:
+            # A connection the server dropped (a restart) must not go back into the pool.
+            pooled.invalidate(error)
+            raise DBAPIError(read.sql, None, error, connection_invalidated=True) from error
+        except Exception as error:
+            if driver.is_closed():
+                pooled.invalidate(error)
+                raise DBAPIError(read.sql, None, error, connection_invalidated=True) from error
+            raise
         finally:
             pooled.close()
         return rows
@@ -121,6 +131,7 @@ class Database:
 
 
 SCOPE_TENANT = "kit_scope_tenant"
+_CONNECTION_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
 
 def tenant_scoped(query: AnySelect) -> AnySelect:

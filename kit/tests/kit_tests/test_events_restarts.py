@@ -1,4 +1,4 @@
-"""A PostgreSQL restart while the relay and a consumer run loses nothing and doubles nothing."""
+"""A PostgreSQL restart: the relay and a consumer lose nothing and double nothing; reads recover."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import asyncio
 
 import asyncpg
 from nats.aio.client import Client as NATS
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from kit.db.database import Database
 from kit.db.provision import ServiceDatabase, provision
@@ -15,7 +17,7 @@ from kit.local.postgres import LocalPostgres
 from kit.migrations import upgrade
 from kit.testing.events import eventually, running
 
-from .sample import MIGRATIONS, SERVICE, STREAM, commit_note, record_effect
+from .sample import MIGRATIONS, SERVICE, STREAM, commit_note, notes, record_effect
 
 
 async def test_postgres_restart_loses_no_event(own_postgres: LocalPostgres, nats_client: NATS) -> None:
@@ -60,3 +62,27 @@ async def test_postgres_restart_loses_no_event(own_postgres: LocalPostgres, nats
         await database.dispose()
     assert sorted(applied) == sorted(f"effect:{event.id}" for event in [*before, *after])
     assert (await js.stream_info(STREAM)).state.messages == 100
+
+
+async def test_lean_reads_recover_after_a_postgres_restart(own_postgres: LocalPostgres) -> None:
+    spec = ServiceDatabase.for_service("leanrestart", password="restart-test")
+    await provision(own_postgres.admin_url, spec)
+    await asyncio.to_thread(upgrade, MIGRATIONS, spec.owner_url(own_postgres.admin_url), runtime_role=spec.runtime)
+    database = Database(spec.runtime_url(own_postgres.admin_url), pool_size=2)
+    query = select(notes.c.body)
+    try:
+        await commit_note(database, "artland", "kept")
+        await asyncio.gather(*(database.fetch_all("artland", query) for _ in range(4)))
+        await asyncio.to_thread(own_postgres.stop)
+        await asyncio.to_thread(own_postgres.start, fsync=False)
+        lost: list[bool] = []
+        for _ in range(6):
+            try:
+                rows = await database.fetch_all("artland", query)
+            except DBAPIError as error:  # a pooled connection from before the restart fails once, then is gone
+                lost.append(error.connection_invalidated)
+        assert len(lost) <= 2
+        assert all(lost)
+        assert [row["body"] for row in rows] == ["kept"]
+    finally:
+        await database.dispose()

@@ -41,7 +41,11 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings.database_url.get_secret_value(), pool_size=settings.db_pool_size)
+        database = Database(
+            settings.database_url.get_secret_value(),
+            pool_size=settings.db_pool_size,
+            pool_timeout=settings.db_pool_timeout,
+        )
         app.state.database = database
         app.state.nats = None
         connecting = asyncio.create_task(_connect_nats(app, settings))

@@ -78,6 +78,7 @@ class ServiceSettings(KitSettings):
     migration_database_url: SecretStr = SecretStr("")
     runtime_role: str = ""
     db_pool_size: int = Field(10, ge=1, description="Database connections per process, at most")
+    db_pool_timeout: float = Field(10.0, gt=0, description="Seconds a request waits for a free connection")
     relay_batch_size: int = 256
     event_batch_wait: float = Field(
         0.005, ge=0, le=1, description="Seconds a consumer waits after a short fetch for more events to group"

@@ -65,13 +65,16 @@ class TenantSession(AsyncSession):
 class Database:
     """One service database: a pool of connections as the runtime role."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 0, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, max_overflow: int = 0, pool_timeout: float = 30.0, echo: bool = False
+    ) -> None:
         """``pool_size`` connections at most by default: an overflow connection would be opened for one
         request and closed at check-in, a new PostgreSQL connection per request under load."""
         self.engine: AsyncEngine = create_async_engine(
             async_url(url),
             pool_size=pool_size,
             max_overflow=max_overflow,
+            pool_timeout=pool_timeout,
             pool_pre_ping=False,
             echo=echo,
         )

@@ -10,6 +10,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -75,6 +76,13 @@ async def _on_database_error(request: Request, error: Exception) -> Response:
     return await _on_unexpected(request, error)
 
 
+async def _on_pool_exhausted(request: Request, error: Exception) -> Response:
+    """Every database connection stayed busy for the pool's whole timeout: overload, not a bug."""
+    log.warning("http.database_busy", extra={"path": request.url.path})
+    body = problem(503, detail="The database is busy; retry the request.", instance=request.url.path)
+    return problem_response(body, {"Retry-After": "1"})
+
+
 async def _on_unexpected(request: Request, error: Exception) -> Response:
     log.exception("http.unhandled_error", extra={"path": request.url.path})
     return problem_response(problem(500, detail="An unexpected error occurred.", instance=request.url.path))
@@ -85,6 +93,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(PoolTimeout, _on_pool_exhausted)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

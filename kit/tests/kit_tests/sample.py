@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, ConfigDict, Field
@@ -69,7 +70,9 @@ async def create_note(data: NoteCreate, session: TenantSessionDep) -> dict[str, 
     return {"event_id": event.id}
 
 
-def sample_app(*, database_url: str, nats_url: str, jwks: str, max_body_bytes: int = 2048) -> FastAPI:
+def sample_app(
+    *, database_url: str, nats_url: str, jwks: str, max_body_bytes: int = 2048, **settings_values: Any
+) -> FastAPI:
     settings = ServiceSettings(
         service_name=SERVICE,
         environment=Environment.TEST,
@@ -77,6 +80,7 @@ def sample_app(*, database_url: str, nats_url: str, jwks: str, max_body_bytes: i
         nats_url=nats_url,
         internal_public_keys=jwks,
         max_body_bytes=max_body_bytes,
+        **settings_values,
     )
     return create_service_app(settings, title="sample", description="The kit's sample service", routers=[router])
 

@@ -194,3 +194,28 @@ async def test_one_trace_runs_from_request_to_consumer(
         s for s in spans if s.context is not None and s.context.trace_id in trace_ids and "INSERT" in s.name
     ]
     assert database_spans
+
+
+async def test_a_request_finding_every_connection_busy_is_told_to_retry(
+    sample_db: ScratchDatabase, servers: InfraServers, keys: SigningKeys
+) -> None:
+    application = sample_app(
+        database_url=sample_db.runtime_url,
+        nats_url=servers.nats_url,
+        jwks=keys.jwks_json,
+        db_pool_size=1,
+        db_pool_timeout=0.2,
+    )
+    async with (
+        application.router.lifespan_context(application),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://sample") as client,
+    ):
+        database: Database = application.state.database
+        async with database.transaction("artland") as held:
+            await held.connection()
+            response = await client.post(
+                "/v1/tenants/artland/notes", json={"body": "waits"}, headers=keys.headers_for("artland")
+            )
+    body = _assert_problem(response, 503)
+    assert response.headers["Retry-After"] == "1"
+    assert "busy" in str(body["detail"])

@@ -115,15 +115,12 @@ class Database:
         try:
             driver: asyncpg.Connection = pooled.driver_connection
             rows: list[asyncpg.Record] = await driver.fetch(read.sql, *arguments)
-        except _CONNECTION_ERRORS as error:
+        except Exception as error:
+            if not (isinstance(error, _CONNECTION_ERRORS) or driver.is_closed()):
+                raise
             # A connection the server dropped (a restart) must not go back into the pool.
             pooled.invalidate(error)
             raise DBAPIError(read.sql, None, error, connection_invalidated=True) from error
-        except Exception as error:
-            if driver.is_closed():
-                pooled.invalidate(error)
-                raise DBAPIError(read.sql, None, error, connection_invalidated=True) from error
-            raise
         finally:
             pooled.close()
         return rows

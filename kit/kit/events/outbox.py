@@ -4,17 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Integer,
-    LargeBinary,
-    MetaData,
-    Table,
-    Text,
-    Uuid,
-)
+from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, MetaData, Table, Text, Uuid
 
 from kit.db.database import RELAY_SETTING, TenantSession
 from kit.db.rls import TENANT_MATCHES, rls_statements

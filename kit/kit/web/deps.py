@@ -50,7 +50,7 @@ async def get_tenant_scope(request: Request, tenant_id: TenantPath, identity: Cu
     """The caller, if it acts for the tenant in the URL; another tenant's resources do not exist for it."""
     if identity.tenant_id != tenant_id:
         raise NotFound()
-    return TenantScope(tenant_id, identity, request.app.state.database)
+    return TenantScope(tenant_id, identity, await get_database(request))
 
 
 TenantScopeDep = Annotated[TenantScope, Depends(get_tenant_scope)]

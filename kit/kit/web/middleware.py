@@ -6,11 +6,11 @@ import time
 from typing import Any
 
 from opentelemetry import context as otel_context
-from opentelemetry import propagate
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kit import metrics
 from kit.errors import problem
+from kit.telemetry import context_from
 from kit.web.problems import problem_response
 
 
@@ -116,7 +116,7 @@ class TraceContext:
         if not carrier:
             await self.app(scope, receive, send)
             return
-        token = otel_context.attach(propagate.extract(carrier))
+        token = otel_context.attach(context_from(carrier))
         try:
             await self.app(scope, receive, send)
         finally:

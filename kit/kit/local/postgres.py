@@ -9,6 +9,7 @@ import os
 import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
@@ -77,6 +78,17 @@ def _server_user() -> str | None:
     return SERVER_USER
 
 
+def make_reachable(folder: Path) -> None:
+    """Let the unprivileged server user pass through ``folder`` and its parents (search, not read).
+
+    A folder made by ``mktemp -d`` is closed to everyone but its owner; as root we open only passage.
+    """
+    for path in (folder.resolve(), *folder.resolve().parents):
+        mode = path.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            path.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+
+
 @dataclass
 class LocalPostgres:
     """One PostgreSQL cluster in ``datadir``, listening on 127.0.0.1:``port``; data survives restarts."""
@@ -101,9 +113,10 @@ class LocalPostgres:
         pwfile = self.datadir.parent / f".{self.datadir.name}.pw"
         pwfile.write_text(self.password)
         if user:
+            make_reachable(self.datadir.parent)
             shutil.chown(self.datadir, user)
             shutil.chown(pwfile, user)
-        subprocess.run(
+        initdb = subprocess.run(
             [
                 str(bindir / "initdb"),
                 "-D",
@@ -115,11 +128,13 @@ class LocalPostgres:
                 "--encoding=UTF8",
                 "--locale=C.UTF-8",
             ],
-            check=True,
             capture_output=True,
+            text=True,
             user=user,
         )
         pwfile.unlink()
+        if initdb.returncode != 0:
+            raise RuntimeError(f"initdb failed: {initdb.stderr.strip()[-500:]}")
 
     def start(self, *, fsync: bool = True, timeout: float = 30.0) -> None:
         """Start the server in the foreground of a child process and wait until it accepts connections."""

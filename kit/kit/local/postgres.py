@@ -14,6 +14,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REQUIRED_EXTENSIONS = ("pg_trgm", "unaccent")
 SERVER_USER = "zentrale-pg"
@@ -78,6 +79,17 @@ def _server_user() -> str | None:
     return SERVER_USER
 
 
+def _as_user(user: str | None) -> dict[str, Any]:
+    """``subprocess`` arguments that run a child as ``user`` with its own group only.
+
+    Keeping root's group would make the group bits of root's folders apply to the child instead of
+    the ones for others, and a ``mktemp -d`` folder gives its group nothing.
+    """
+    if user is None:
+        return {}
+    return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
+
+
 def make_reachable(folder: Path) -> None:
     """Let the unprivileged server user pass through ``folder`` and its parents (search, not read).
 
@@ -130,7 +142,7 @@ class LocalPostgres:
             ],
             capture_output=True,
             text=True,
-            user=user,
+            **_as_user(user),
         )
         pwfile.unlink()
         if initdb.returncode != 0:
@@ -160,7 +172,7 @@ class LocalPostgres:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            user=_server_user(),
+            **_as_user(_server_user()),
         )
         self.wait_ready(timeout)
 

@@ -7,7 +7,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
 # Each unit is type-checked on its own, with its folder as the package base.
-TYPED_UNITS := kit services/tenants services/knowledge services/tickets services/metrics gateway devstack
+TYPED_UNITS := kit libs/businesstime services/tenants services/knowledge services/tickets services/metrics gateway devstack
 
 .PHONY: install run test lint format bench clean
 

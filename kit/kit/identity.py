@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +30,19 @@ SYSTEM_SUBJECT = "system"
 PrincipalKind = Literal["user", "client", "system"]
 
 
+class Role(StrEnum):
+    """The roles a principal may hold; what each may do is decided by the service that owns the data."""
+
+    OPERATOR = "operator"
+    AGENT = "agent"
+    KNOWLEDGE_EDITOR = "knowledge_editor"
+    TENANT_ADMIN = "tenant_admin"
+    BACK_OFFICE = "back_office"
+    INTEGRATION_CLIENT = "integration_client"
+    PUBLIC = "public"
+    SYSTEM = "system"
+
+
 @dataclass(frozen=True, slots=True)
 class Identity:
     """Who acts, in which roles, for which tenant (None: no tenant, e.g. an operator listing tenants)."""
@@ -42,7 +56,7 @@ class Identity:
     @classmethod
     def system(cls, tenant_id: str) -> Identity:
         """The identity of an event handler acting for the event's tenant."""
-        return cls(subject=SYSTEM_SUBJECT, tenant_id=tenant_id, roles=frozenset({"system"}), kind="system")
+        return cls(subject=SYSTEM_SUBJECT, tenant_id=tenant_id, roles=frozenset({Role.SYSTEM.value}), kind="system")
 
     def has_role(self, *roles: str) -> bool:
         return not self.roles.isdisjoint(roles)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
 from kit.db.database import Database, TenantSession
-from kit.errors import NotFound, Unauthorized
-from kit.identity import Identity, InternalTokenVerifier
+from kit.errors import Forbidden, NotFound, Unauthorized
+from kit.identity import Identity, InternalTokenVerifier, Role
 from kit.tenancy import TENANT_ID_PATTERN
 
 
@@ -54,6 +54,30 @@ async def get_tenant_scope(request: Request, tenant_id: TenantPath, identity: Cu
 
 
 TenantScopeDep = Annotated[TenantScope, Depends(get_tenant_scope)]
+
+
+def tenant_scope_for(*roles: Role) -> Callable[..., Awaitable[TenantScope]]:
+    """A tenant scope that also requires one of ``roles``; another tenant's caller still gets 404 first."""
+    allowed = frozenset(role.value for role in roles)
+
+    async def scope_with_role(scope: TenantScopeDep) -> TenantScope:
+        if scope.identity.roles.isdisjoint(allowed):
+            raise Forbidden(f"This needs one of the roles {', '.join(sorted(allowed))}.")
+        return scope
+
+    return scope_with_role
+
+
+def identity_with(*roles: Role) -> Callable[..., Awaitable[Identity]]:
+    """The caller, who must hold one of ``roles`` (for endpoints outside a tenant's scope)."""
+    allowed = frozenset(role.value for role in roles)
+
+    async def identity_with_role(identity: CurrentIdentity) -> Identity:
+        if identity.roles.isdisjoint(allowed):
+            raise Forbidden(f"This needs one of the roles {', '.join(sorted(allowed))}.")
+        return identity
+
+    return identity_with_role
 
 
 async def get_tenant_session(scope: TenantScopeDep) -> AsyncIterator[TenantSession]:

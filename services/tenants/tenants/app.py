@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from kit.app import create_service_app
+from tenants.client.endpoints import router as client_router
 from tenants.settings import get_settings
 from tenants.tenant.endpoints import router as tenant_router
+from tenants.webhook.endpoints import router as webhook_router
 
 
 def create_app() -> FastAPI:
@@ -14,5 +16,5 @@ def create_app() -> FastAPI:
         get_settings(),
         title="Zentrale tenants",
         description="Municipalities, cooperation contracts, calendars, departments, API clients and webhooks.",
-        routers=[tenant_router],
+        routers=[tenant_router, client_router, webhook_router],
     )

@@ -19,13 +19,71 @@ CLIENTS: tuple[ApiClient, ...] = (
     ApiClient("operator", "operator of the service center, all tenants", None, ("operator",)),
     ApiClient("artland-agent", "agent answering for the Samtgemeinde Artland", DEMO_TENANT, ("agent",)),
     ApiClient("oldenburg-agent", "agent answering for the Stadt Oldenburg", HOST_TENANT, ("agent",)),
-    ApiClient("artland-integration", "integration client of the Samtgemeinde Artland", DEMO_TENANT, ("integration",)),
+    ApiClient(
+        "artland-integration", "integration client of the Samtgemeinde Artland", DEMO_TENANT, ("integration_client",)
+    ),
 )
 
 TENANTS: tuple[dict[str, str], ...] = (
-    {"id": HOST_TENANT, "name": "Stadt Oldenburg"},
-    {"id": DEMO_TENANT, "name": "Samtgemeinde Artland"},
+    {"id": HOST_TENANT, "name": "Stadt Oldenburg", "ars": "034030000000", "ags": "03403000", "state": "NI"},
+    {"id": DEMO_TENANT, "name": "Samtgemeinde Artland", "ars": "034595406029", "ags": "03459029", "state": "NI"},
 )
+
+
+def _weekdays(*windows: tuple[str, str]) -> dict[str, list[dict[str, str]]]:
+    days = ("monday", "tuesday", "wednesday", "thursday", "friday")
+    return {day: [{"start": start, "end": end} for start, end in windows] for day in days}
+
+
+# The host answers its own calls by the 115 standards; Artland pays per handled minute, after a trial, with
+# Oldenburg's callback promise (by the end of the next working day).
+CONTRACTS: dict[str, dict[str, Any]] = {
+    HOST_TENANT: {
+        "effective_from": "2026-01-01T00:00:00+01:00",
+        "terms": {
+            "term": {"start": "2026-01-01", "notice_period_months": 0},
+            "channels": ["phone", "email", "chat"],
+            "scope": "all_first_contact",
+            "service_level": {"target_percent": 75, "threshold_seconds": 30, "variant": 3},
+            "first_contact_resolution_target_percent": 65,
+            "forwarding_deadline": {"rule": "business_hours", "hours": 24},
+            "reachability": _weekdays(("07:00", "18:00")),
+            "closure_days": [{"first": "2026-12-24", "last": "2026-12-26", "reason": "Weihnachten"}],
+            "price": {"model": "free"},
+            "personal_data_retention_days": 90,
+        },
+    },
+    DEMO_TENANT: {
+        "effective_from": "2026-01-01T00:00:00+01:00",
+        "terms": {
+            "term": {"start": "2026-01-01", "trial_end": "2026-06-30", "notice_period_months": 6},
+            "channels": ["phone", "email"],
+            "scope": "central_number",
+            "service_level": {"target_percent": 80, "threshold_seconds": 20, "variant": 3, "short_abandon_seconds": 5},
+            "max_average_speed_of_answer_seconds": 15,
+            "first_contact_resolution_target_percent": 75,
+            "forwarding_deadline": {"rule": "next_working_day_end"},
+            "reachability": _weekdays(("08:00", "12:30"), ("13:30", "18:00")),
+            "closure_days": [{"first": "2026-12-24", "last": "2027-01-01", "reason": "Weihnachten"}],
+            "price": {"model": "per_minute", "cents_per_minute": 115, "annual_base_fee_cents": 1_500_000},
+            "personal_data_retention_days": 90,
+        },
+    },
+}
+
+DEPARTMENTS: dict[str, dict[str, Any]] = {
+    HOST_TENANT: {"name": "Bürgerbüro Mitte", "email": "buergerbuero@example.org", "leika_keys": ["99085001012000"]},
+    DEMO_TENANT: {
+        "name": "Bürgerbüro Quakenbrück",
+        "email": "buergerbuero@example.net",
+        "leika_keys": ["99085001012000"],
+    },
+}
+
+LINES: dict[str, dict[str, str]] = {
+    HOST_TENANT: {"kind": "queue", "address": "oldenburg-115", "label": "115 queue"},
+    DEMO_TENANT: {"kind": "queue", "address": "artland-central", "label": "Artland central number"},
+}
 
 RETRIED_STATUSES = frozenset({502, 503, 504})
 
@@ -54,8 +112,10 @@ def call(method: str, url: str, *, api_key: str, payload: Any = None, timeout: f
         return Answer(error.code, error.read().decode(errors="replace"))
 
 
-def _create(url: str, *, api_key: str, payload: Mapping[str, Any], patience: float = 15.0) -> bool:
-    """Create one object; True when made now, False when it existed already (409)."""
+def _create(
+    url: str, *, api_key: str, payload: Mapping[str, Any], patience: float = 15.0, exists: tuple[int, ...] = (409,)
+) -> bool:
+    """Create one object; True when made now, False when it existed already (409, or ``exists``)."""
     deadline = time.monotonic() + patience
     while True:
         try:
@@ -64,7 +124,7 @@ def _create(url: str, *, api_key: str, payload: Mapping[str, Any], patience: flo
             answer = Answer(503, "gateway not reachable")
         if answer.status in (200, 201):
             return True
-        if answer.status == 409:
+        if answer.status in exists:
             return False
         if answer.status not in RETRIED_STATUSES or time.monotonic() > deadline:
             raise DemoFailed(f"POST {url} answered {answer.status}: {answer.body[:500]}")
@@ -72,10 +132,20 @@ def _create(url: str, *, api_key: str, payload: Mapping[str, Any], patience: flo
 
 
 def load_demo(gateway_url: str, api_keys: Mapping[str, str]) -> list[str]:
-    """Create the demo's objects that are missing; return what was created."""
+    """Create the demo's objects that are missing; return what was created, e.g. ``tenants oldenburg, artland``."""
     operator = api_keys["operator"]
-    created = []
+    created: dict[str, list[str]] = {}
     for tenant in TENANTS:
-        if _create(f"{gateway_url}/v1/tenants", api_key=operator, payload=tenant):
-            created.append(f"tenant {tenant['id']}")
-    return created
+        tenant_id = tenant["id"]
+        tenant_url = f"{gateway_url}/v1/tenants/{tenant_id}"
+        parts = (
+            ("tenants", f"{gateway_url}/v1/tenants", tenant, (409,)),
+            # A second version needs the first one's ETag (428 without): the demo's contract exists then.
+            ("contracts", f"{tenant_url}/contract/versions", CONTRACTS[tenant_id], (428,)),
+            ("departments", f"{tenant_url}/departments", DEPARTMENTS[tenant_id], (409,)),
+            ("lines", f"{tenant_url}/lines", LINES[tenant_id], (409,)),
+        )
+        for kind, url, payload, exists in parts:
+            if _create(url, api_key=operator, payload=payload, exists=exists):
+                created.setdefault(kind, []).append(tenant_id)
+    return [f"{kind} {', '.join(tenants)}" for kind, tenants in created.items()]

@@ -27,6 +27,7 @@ class Route:
 ROUTES: tuple[Route, ...] = (
     Route("/v1/tenants", "tenants", prefix=False),
     Route("/v1/tenants/{tenant}", "tenants"),
+    Route("/v1/lines", "tenants"),
     Route("/v1/tenants/{tenant}/knowledge", "knowledge"),
     Route("/v1/tenants/{tenant}/contacts", "tickets"),
     Route("/v1/tenants/{tenant}/tickets", "tickets"),

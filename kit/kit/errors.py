@@ -90,3 +90,22 @@ class PreconditionRequired(ProblemError):
 
 class ServiceUnavailable(ProblemError):
     status = 503
+
+
+def field_error(field: str, detail: str, *, location: str = "body") -> dict[str, str]:
+    """One entry of a problem's ``errors`` list, shaped like the validation errors FastAPI reports."""
+    return {"field": field, "in": location, "pointer": "#/" + field.replace(".", "/"), "detail": detail}
+
+
+class InvalidField(UnprocessableContent):
+    """A well-formed value the rules refuse (an unknown state, an ARS of another state): 422 naming the field."""
+
+    def __init__(self, field: str, detail: str, *, location: str = "body") -> None:
+        super().__init__(f"{field}: {detail}", errors=[field_error(field, detail, location=location)])
+
+
+class ConflictingField(Conflict):
+    """A value that collides with the stored state (taken, or a past period rewritten): 409 naming the field."""
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(f"{field}: {detail}", errors=[field_error(field, detail)])

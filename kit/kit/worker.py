@@ -1,4 +1,4 @@
-"""A service's worker process: the outbox relay and its consumers, supervised, with health and metrics.
+"""A service's worker process: outbox relay, consumers and the service's own loops, supervised, with probes.
 
 Each worker serves ``/healthz``, ``/readyz`` and ``/metrics`` on its own small port (no API), and
 stops cleanly on SIGTERM/SIGINT: consumers stop fetching, NATS is drained, the relay finishes its batch.
@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from aiohttp import web
 from nats.aio.client import Client as NATS
@@ -31,6 +32,41 @@ from kit.telemetry import configure_tracing
 log = logging.getLogger("kit.worker")
 
 
+class BackgroundLoop(Protocol):
+    """A service's own long-running loop beside the relay and the consumers (e.g. a dispatcher).
+
+    ``run`` works until ``stop`` is called and then returns; the worker runs it again if it raises.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+LoopFactory = Callable[["Worker"], BackgroundLoop]
+"""Builds a loop once the worker has its database and NATS connection."""
+
+
+async def supervise(loop: BackgroundLoop, *, max_delay: float = 30.0) -> None:
+    """Run ``loop`` until it returns; after a failure, log it and run it again after a growing delay."""
+    failures = 0
+    while True:
+        try:
+            await loop.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a background loop must outlive any failure
+            failures += 1
+            delay = min(max_delay, 0.5 * 2 ** min(failures, 8))
+            log.error("worker.loop.failed", extra={"loop": loop.name, "error": repr(error), "delay": delay})
+            await asyncio.sleep(delay)
+        else:
+            return
+
+
 @dataclass
 class Worker:
     """Everything one worker process runs; ``start`` and ``stop`` are usable from tests as well."""
@@ -39,10 +75,12 @@ class Worker:
     settings: ServiceSettings
     subscriptions: Sequence[Subscription] = ()
     extra_streams: Sequence[StreamSpec] = ()
+    loops: Sequence[LoopFactory] = ()
     nats: NATS | None = None
     database: Database | None = None
     relay: OutboxRelay | None = None
     consumers: list[EventConsumer] = field(default_factory=list)
+    background: list[BackgroundLoop] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -67,6 +105,8 @@ class Worker:
         ]
         self._tasks = [asyncio.create_task(self.relay.run(), name=f"{self.service}-relay")]
         self._tasks += [asyncio.create_task(c.run(), name=c.name) for c in self.consumers]
+        self.background = [make(self) for make in self.loops]
+        self._tasks += [asyncio.create_task(supervise(loop), name=loop.name) for loop in self.background]
         self._tasks.append(asyncio.create_task(self._observe(), name="observe"))
 
     async def stop(self) -> None:
@@ -74,6 +114,8 @@ class Worker:
             self.relay.stop()
         for consumer in self.consumers:
             consumer.stop()
+        for loop in self.background:
+            loop.stop()
         for task in self._tasks:
             if task.get_name() == "observe":
                 task.cancel()
@@ -152,8 +194,9 @@ def run_worker(
     *,
     port: int,
     subscriptions: Sequence[Subscription] = (),
+    loops: Sequence[LoopFactory] = (),
 ) -> None:
     """The entry point of ``python -m <service>.worker``."""
     configure_logging(f"{service}-worker", level=settings.log_level, json=settings.log_json)
     configure_tracing(f"{service}-worker")
-    run(serve(Worker(service=service, settings=settings, subscriptions=subscriptions), port=port))
+    run(serve(Worker(service=service, settings=settings, subscriptions=subscriptions, loops=loops), port=port))

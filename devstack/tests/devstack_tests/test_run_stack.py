@@ -172,7 +172,7 @@ def run_once(env: dict[str, str], home: Path) -> tuple[Launcher, RunRecord]:
 def test_run_serves_the_demo_stops_on_ctrl_c_and_keeps_the_data(home: Path) -> None:
     env = stack_environment(home)
     first, _ = run_once(env, home)
-    assert "tenant oldenburg, tenant artland created" in first.text
+    assert "tenants oldenburg, artland; contracts oldenburg, artland; departments" in first.text
     keys = (home / "keys" / "api-keys.json").read_text()
     secrets = (home / "secrets.json").read_text()
 

@@ -138,7 +138,9 @@ def tenant_scoped(query: AnySelect) -> AnySelect:
     """Wrap ``query`` so that the same statement first sets the tenant (bound as ``SCOPE_TENANT``), then runs it."""
     tenant = bindparam(SCOPE_TENANT, type_=Text)
     scope = select(func.set_config(TENANT_SETTING, tenant, true()).label("tenant")).subquery("scope")
-    ordered = query.limit(case((scope.c.tenant.is_(None), 0), else_=None)).lateral("scoped")
+    # The query's own LIMIT stays in force; SQLAlchemy offers no public getter for it.
+    own_limit = query._limit_clause
+    ordered = query.limit(case((scope.c.tenant.is_(None), 0), else_=own_limit)).lateral("scoped")
     return select(*ordered.c).select_from(scope).join(ordered, true())
 
 

@@ -35,13 +35,15 @@ async def schema_state(
     return tables, problems
 
 
-def assert_migrations_reversible(migrations: Path, database: ScratchDatabase) -> list[str]:
+def assert_migrations_reversible(
+    migrations: Path, database: ScratchDatabase, *, shared: Iterable[str] = ("alembic_version",)
+) -> list[str]:
     """Downgrade to nothing and upgrade again; the result is sealed. Returns the tables at head."""
     config = alembic_config(migrations, database.owner_url, runtime_role=database.spec.runtime)
     command.downgrade(config, "base")
-    emptied, _ = run_sync(schema_state(database))
+    emptied, _ = run_sync(schema_state(database, shared=shared))
     command.upgrade(config, "head")
-    tables, problems = run_sync(schema_state(database))
+    tables, problems = run_sync(schema_state(database, shared=shared))
     assert emptied == ["alembic_version"]
     assert problems == []
     return tables

@@ -137,3 +137,15 @@ async def test_catalog_check_refuses_a_privileged_runtime_role(sample_db: Scratc
     finally:
         await conn.close()
     assert f"runtime role {sample_db.spec.runtime} may bypass row-level security" in problems
+
+
+async def test_a_lean_read_keeps_its_own_order_and_limit(database: Database) -> None:
+    for body in ("a3", "a1", "a2"):
+        await _add(database, "artland", body)
+
+    first_two = await database.fetch_all("artland", select(notes.c.body).order_by(notes.c.body.desc()).limit(2))
+    last = await database.fetch_one("artland", select(notes.c.body).order_by(notes.c.body).limit(1).offset(2))
+
+    assert [row["body"] for row in first_two] == ["a3", "a2"]
+    assert last is not None
+    assert last["body"] == "a3"

@@ -6,6 +6,9 @@ from fastapi import FastAPI
 
 from kit.app import create_service_app
 from tenants.client.endpoints import router as client_router
+from tenants.contract.endpoints import router as contract_router
+from tenants.department.endpoints import router as department_router
+from tenants.line.endpoints import router as line_router
 from tenants.settings import get_settings
 from tenants.tenant.endpoints import router as tenant_router
 from tenants.webhook.endpoints import router as webhook_router
@@ -16,5 +19,5 @@ def create_app() -> FastAPI:
         get_settings(),
         title="Zentrale tenants",
         description="Municipalities, cooperation contracts, calendars, departments, API clients and webhooks.",
-        routers=[tenant_router, client_router, webhook_router],
+        routers=[tenant_router, contract_router, department_router, line_router, client_router, webhook_router],
     )

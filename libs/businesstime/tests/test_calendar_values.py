@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from businesstime import BusinessCalendar, BusinessHours, NextWorkingDayEnd, WeeklySchedule, Window
+from businesstime import STATES, BusinessCalendar, BusinessHours, NextWorkingDayEnd, WeeklySchedule, Window
 
 CLOSURES = ((date(2026, 8, 3), date(2026, 8, 14)), (date(2025, 12, 24), date(2026, 1, 1)))
 
@@ -68,3 +70,15 @@ def test_answers_do_not_depend_on_what_was_asked_before(office_hours: WeeklySche
 
     assert used.due(start, BusinessHours(24)) == fresh.due(start, BusinessHours(24))
     assert used.due(start, BusinessHours(24)) == datetime(2026, 8, 19, 13, 0, tzinfo=UTC)
+
+
+def test_known_states_are_those_the_holidays_package_knows_for_germany() -> None:
+    import holidays
+
+    assert frozenset(holidays.list_supported_countries()["DE"]) == STATES
+
+
+def test_the_holidays_package_is_loaded_only_when_a_holiday_is_looked_up() -> None:
+    probe = "import sys, businesstime; print(any(m.startswith('holidays') for m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "False"

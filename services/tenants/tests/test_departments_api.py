@@ -96,9 +96,10 @@ async def test_another_tenants_admin_finds_no_artland_department(client: httpx.A
         await client.patch(path, json={"name": "Gekapert"}, headers=intruder),
         await client.delete(path, headers=intruder),
         await client.get(DEPARTMENTS, headers=intruder),
+        await client.post(DEPARTMENTS, json={**BUERGERBUERO, "name": "Untergeschoben"}, headers=intruder),
     ]
     own_id_elsewhere = await client.get(path.replace("artland", "oldenburg"), headers=intruder)
 
-    assert [a.status_code for a in answers] == [404] * 4
+    assert [a.status_code for a in answers] == [404] * 5
     assert own_id_elsewhere.status_code == 404
     assert (await client.get(path, headers=agent(keys, "artland"))).json()["name"] == "Bürgerbüro"

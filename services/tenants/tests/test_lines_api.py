@@ -106,7 +106,8 @@ async def test_another_tenant_neither_sees_nor_removes_artlands_line(
         await client.delete(f"{LINES}/{line['id']}", headers=intruder),
         await client.get(LINES, headers=intruder),
         await client.delete(f"/v1/tenants/oldenburg/lines/{line['id']}", headers=intruder),
+        await client.post(LINES, json={"kind": "queue", "address": "q2"}, headers=intruder),
     ]
 
-    assert [a.status_code for a in answers] == [404] * 4
+    assert [a.status_code for a in answers] == [404] * 5
     assert (await _resolve(client, keys, "queue", "q1")).json()["tenant_id"] == "artland"

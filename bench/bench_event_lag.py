@@ -4,16 +4,17 @@ Ours: the producer (this process) commits one event per transaction, open loop a
 tenant set and the outbox row ``record_event`` writes, in plain asyncpg so that the load generator
 leaves the CPU to what it measures (``--orm-producer``: through ``Database.transaction`` and
 ``record_event``, three times the producer's CPU). A worker process (this script with ``--role worker``)
-runs the kit's ``Worker``: the outbox relay and an ``EventConsumer`` whose handler inserts one row
-in the event's transaction. Deferred triggers note the database's clock as each producer and each
-consumer transaction commits; lag = effect commit − event commit, joined by event id, and split at
-the time JetStream stored the event. The CPU each part used is printed too: on 2 cores the producer,
-the worker and PostgreSQL compete for the same CPU.
+runs the kit's ``Worker``: the outbox relay and an ``EventConsumer`` whose ``lean_handler`` inserts one
+row in the event's transaction (``--orm-handler``: a handler on the ORM session). A deferred trigger notes
+the database's clock as each producer transaction commits, and PostgreSQL's commit timestamps
+(``track_commit_timestamp``) tell when each effect row committed; lag = effect commit − event commit,
+joined by event id, and split at the time JetStream stored the event. The CPU each part used is printed
+too: on 2 cores the producer, the worker and PostgreSQL compete for the same CPU.
 
 Baseline: the same rate of ``js.publish`` from this process to a durable pull consumer in a second
 process (``--role raw``) that fetches one message at a time, no database: the transport's floor.
 
-    .venv/bin/python bench/bench_event_lag.py [--quick] [--rate 500] [--seconds 10] [--orm-producer]
+    .venv/bin/python bench/bench_event_lag.py [--quick] [--rate 500] [--seconds 10] [--orm-producer] [--orm-handler]
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -55,7 +57,7 @@ from bench.common import (
     tenants_database,
     verdict,
 )
-from kit.db.database import TENANT_SETTING, Database, TenantSession
+from kit.db.database import TENANT_SETTING, Database, TenantConnection, TenantSession
 from kit.db.rls import rls_statements
 from kit.events import CloudEvent, StreamSpec, Subscription, ensure_stream, new_event, record_event
 from kit.nats import connect
@@ -70,6 +72,7 @@ TARGET_P99_MS = 50.0
 PRODUCER_CONNECTIONS = 10
 SET_TENANT_SQL = f"SELECT set_config('{TENANT_SETTING}', $1, true)"
 WRITE_EVENT_SQL = "INSERT INTO outbox (tenant_id, event_id, subject, payload) VALUES ($1, $2, $3, $4)"
+WRITE_EFFECT_SQL = "INSERT INTO bench_effects (tenant_id, event_id) VALUES ($1, $2)"
 TENANTS = ("artland", "oldenburg", "bersenbrueck", "fuerstenau")
 WARMUP_SECONDS = 1.0
 DRAIN_SECONDS = 30.0
@@ -99,9 +102,12 @@ EFFECTS_SQL = [
     """,
     "CREATE CONSTRAINT TRIGGER bench_outbox_committed AFTER INSERT ON outbox DEFERRABLE INITIALLY DEFERRED "
     "FOR EACH ROW EXECUTE FUNCTION bench_note_commit('commit')",
-    "CREATE CONSTRAINT TRIGGER bench_effect_committed AFTER INSERT ON bench_effects DEFERRABLE INITIALLY DEFERRED "
-    "FOR EACH ROW EXECUTE FUNCTION bench_note_commit('effect')",
 ]
+# The consumer's commits are read from PostgreSQL's own commit timestamps of the effect rows (no trigger in the
+# measured path); the producer's outbox rows are updated by the relay, so their commit is noted by a trigger.
+EFFECT_TIMES_SQL = (
+    "SELECT event_id::text, extract(epoch FROM pg_xact_commit_timestamp(xmin))::float8 FROM bench_effects"
+)
 
 
 @dataclass(frozen=True)
@@ -195,7 +201,14 @@ async def commit_times(owner_url: str, kind: str) -> dict[str, float]:
     """Event id → the database's clock when the event's transaction (of ``kind``) committed."""
     conn = await asyncpg.connect(owner_url)
     try:
-        rows = await conn.fetch("SELECT event_id::text, at FROM bench_commit_times WHERE kind = $1", kind)
+        if kind == "effect":
+            rows = []
+            for tenant in TENANTS:  # the effect table is a tenant table like any other
+                async with conn.transaction():
+                    await conn.execute(SET_TENANT_SQL, tenant)
+                    rows += await conn.fetch(EFFECT_TIMES_SQL)
+        else:
+            rows = await conn.fetch("SELECT event_id::text, at FROM bench_commit_times WHERE kind = $1", kind)
     finally:
         await conn.close()
     return {row[0]: row[1] for row in rows}
@@ -288,10 +301,14 @@ async def run_worker(args: argparse.Namespace) -> None:
     recorder = Recorder(Path(args.out), args.expect)
     note_effect = insert(effects).values(tenant_id=bindparam("tenant_id"), event_id=bindparam("event_id"))
 
+    # Both note the arrival only to know when to stop (the stop lets the last transaction commit); the
+    # effect's commit time is noted by the database's trigger.
     async def handle(session: TenantSession, cloud_event: CloudEvent) -> None:
         await session.execute(note_effect, {"tenant_id": cloud_event.tenantid, "event_id": cloud_event.id})
-        # Only to know when to stop (the stop lets the last transaction commit); the effect's commit
-        # time is noted by the database's trigger.
+        recorder.note(cloud_event.id)
+
+    async def handle_lean(connection: TenantConnection, cloud_event: CloudEvent) -> None:
+        await connection.execute(WRITE_EFFECT_SQL, cloud_event.tenantid, uuid.UUID(cloud_event.id))
         recorder.note(cloud_event.id)
 
     settings = TenantsSettings(
@@ -301,7 +318,8 @@ async def run_worker(args: argparse.Namespace) -> None:
         durable="bench-lag",
         stream=SERVICE.upper(),
         subjects=("tenants.*.tenant.created.v1",),
-        handler=handle,
+        handler=handle if args.handler == "orm" else None,
+        lean_handler=handle_lean if args.handler == "lean" else None,
     )
     worker = Worker(service=SERVICE, settings=settings, subscriptions=[subscription])
     await worker.start()
@@ -412,12 +430,25 @@ class CpuUse:
 
 
 def measure_worker(
-    servers: BenchServers, database: BenchDatabase, rate: float, count: int, skip: int, *, orm_producer: bool
+    servers: BenchServers,
+    database: BenchDatabase,
+    rate: float,
+    count: int,
+    skip: int,
+    *,
+    orm_producer: bool,
+    handler: str,
 ) -> tuple[list[Lags], CpuUse]:
     """Commit at ``rate`` while a worker process relays and consumes; lags overall, and split at the stream."""
     nats_url = servers.nats_url
     child, out = start_child(
-        "worker", servers.workdir, count, count / rate + 60, nats_url=nats_url, database_url=database.runtime_url
+        "worker",
+        servers.workdir,
+        count,
+        count / rate + 60,
+        nats_url=nats_url,
+        database_url=database.runtime_url,
+        handler=handler,
     )
 
     def usage() -> dict[str, float]:
@@ -453,7 +484,9 @@ def measure_worker(
     ], cpu
 
 
-def measure(servers: BenchServers, database: BenchDatabase, rate: float, seconds: float, *, orm_producer: bool) -> int:
+def measure(
+    servers: BenchServers, database: BenchDatabase, rate: float, seconds: float, *, orm_producer: bool, handler: str
+) -> int:
     """Measure the raw baseline, then the kit's path; print the table and the verdict."""
     count = int(rate * (seconds + WARMUP_SECONDS))
     skip = int(rate * WARMUP_SECONDS)
@@ -464,7 +497,7 @@ def measure(servers: BenchServers, database: BenchDatabase, rate: float, seconds
         raw = lags("raw js.publish → pull fetch(1)", sent, finish_child(child, out, DRAIN_SECONDS), skip)
     finally:
         stop_process(child)
-    ours, cpu = measure_worker(servers, database, rate, count, skip, orm_producer=orm_producer)
+    ours, cpu = measure_worker(servers, database, rate, count, skip, orm_producer=orm_producer, handler=handler)
 
     print(f"   {rate:,.0f} events/s for {seconds:.0f} s after {WARMUP_SECONDS:.0f} s of warm-up; latencies in ms")
     if orm_producer:
@@ -472,6 +505,11 @@ def measure(servers: BenchServers, database: BenchDatabase, rate: float, seconds
     else:
         print("   producer: plain asyncpg, one event per commit, the outbox row record_event writes (--orm-producer:")
         print("   through the kit's ORM session, which takes three times the producer's CPU)")
+    if handler == "lean":
+        print("   consumer: a lean_handler inserting the effect row on Database.lean_transaction (--orm-handler: a")
+        print("   handler on the ORM session, three times the CPU per transaction)")
+    else:
+        print("   consumer: a handler on the kit's ORM session inserting the effect row")
     rows = [lag.row() for lag in (raw, *ours) if lag.values]
     print_table(["path", "events", "missing", "p50", "p95", "p99", "max"], rows)
     for line in cpu.lines():
@@ -498,6 +536,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=500.0, help="events per second")
     parser.add_argument("--seconds", type=float, help="measured seconds (default 10, 5 with --quick)")
     parser.add_argument("--orm-producer", action="store_true", help="commit through Database.transaction")
+    parser.add_argument("--orm-handler", action="store_true", help="consume with a handler on the ORM session")
+    parser.add_argument("--handler", choices=["lean", "orm"], default="lean", help=argparse.SUPPRESS)
     parser.add_argument("--role", choices=["main", "worker", "raw"], default="main", help=argparse.SUPPRESS)
     for hidden in ("--out", "--nats-url", "--database-url"):
         parser.add_argument(hidden, help=argparse.SUPPRESS)
@@ -514,10 +554,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "Event lag: commit → consumer effect",
         f"p99 ≤ {TARGET_P99_MS:.0f} ms at {args.rate:,.0f} events/s (relay and consumer in a worker process)",
     )
-    with bench_servers("lag") as servers:
+    with bench_servers("lag", postgres_settings={"track_commit_timestamp": "on"}) as servers:
         database = tenants_database(servers.admin_url)
         asyncio.run(execute_as(database.owner_url, *EFFECTS_SQL))
-        return measure(servers, database, args.rate, seconds, orm_producer=args.orm_producer)
+        handler = "orm" if args.orm_handler else "lean"
+        return measure(servers, database, args.rate, seconds, orm_producer=args.orm_producer, handler=handler)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,13 +48,13 @@ class BenchServers:
 
 
 @contextmanager
-def bench_servers(name: str) -> Iterator[BenchServers]:
+def bench_servers(name: str, *, postgres_settings: Mapping[str, str] | None = None) -> Iterator[BenchServers]:
     """Start PostgreSQL (fsync off) and NATS in a temporary folder; stop both and remove it, whatever happens."""
     workdir = scratch_dir(f"zentrale-bench-{name}-")
     postgres = LocalPostgres(workdir / "postgres", free_port())
     nats = LocalNats(workdir / "nats", free_port(), free_port())
     try:
-        postgres.start(fsync=False)
+        postgres.start(fsync=False, settings=postgres_settings)
         nats.start()
         assert postgres.process is not None
         assert nats.process is not None

@@ -81,7 +81,7 @@ class ServiceSettings(KitSettings):
     db_pool_timeout: float = Field(10.0, gt=0, description="Seconds a request waits for a free connection")
     relay_batch_size: int = 256
     event_batch_wait: float = Field(
-        0.005, ge=0, le=1, description="Seconds a consumer waits after a short fetch for more events to group"
+        0.0, ge=0, le=1, description="Seconds a consumer waits after a short fetch for more events to group"
     )
 
     def secrets_to_check(self) -> dict[str, str]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, MetaData, Table, Text, Uuid
 
-from kit.db.database import RELAY_SETTING, TenantSession
+from kit.db.database import RELAY_SETTING, TenantConnection, TenantSession
 from kit.db.rls import TENANT_MATCHES, rls_statements
 from kit.events.envelope import CloudEvent
 
@@ -43,18 +43,25 @@ class EventTenantMismatch(ValueError):
     """An event may only be written in a transaction of its own tenant."""
 
 
-async def record_event(session: TenantSession, event: CloudEvent) -> None:
-    """Write ``event`` into the outbox in the session's transaction: it is published iff this commits."""
-    if session.tenant_id != event.tenantid:
-        raise EventTenantMismatch(f"event for {event.tenantid} in a transaction of {session.tenant_id}")
-    connection = await session.connection()
-    await connection.exec_driver_sql(_WRITE_EVENT_SQL, (event.tenantid, event.id, event.nats_subject, event.to_json()))
+async def record_event(transaction: TenantSession | TenantConnection, event: CloudEvent) -> None:
+    """Write ``event`` into the outbox in the transaction: it is published iff this commits."""
+    if transaction.tenant_id != event.tenantid:
+        raise EventTenantMismatch(f"event for {event.tenantid} in a transaction of {transaction.tenant_id}")
+    values = (event.tenantid, event.id, event.nats_subject, event.to_json())
+    if isinstance(transaction, TenantConnection):
+        await transaction.execute(_WRITE_EVENT_SQL, *values)
+        return
+    connection = await transaction.connection()
+    await connection.exec_driver_sql(_WRITE_EVENT_SQL, values)
 
 
-async def note_in_inbox(session: TenantSession, consumer: str, event_ids: list[str]) -> set[str]:
-    """Note the events as handled by ``consumer`` in the session's transaction; returns those not noted before."""
-    connection = await session.connection()
-    noted = await connection.exec_driver_sql(_NOTE_IN_INBOX_SQL, (session.tenant_id, consumer, event_ids))
+async def note_in_inbox(transaction: TenantSession | TenantConnection, consumer: str, event_ids: list[str]) -> set[str]:
+    """Note the events as handled by ``consumer`` in the transaction; returns those not noted before."""
+    values = (transaction.tenant_id, consumer, event_ids)
+    if isinstance(transaction, TenantConnection):
+        return {str(row[0]) for row in await transaction.fetch(_NOTE_IN_INBOX_SQL, *values)}
+    connection = await transaction.connection()
+    noted = await connection.exec_driver_sql(_NOTE_IN_INBOX_SQL, values)
     return {str(row[0]) for row in noted}
 
 

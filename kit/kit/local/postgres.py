@@ -12,6 +12,7 @@ import socket
 import stat
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,8 +149,11 @@ class LocalPostgres:
         if initdb.returncode != 0:
             raise RuntimeError(f"initdb failed: {initdb.stderr.strip()[-500:]}")
 
-    def start(self, *, fsync: bool = True, timeout: float = 30.0) -> None:
-        """Start the server in the foreground of a child process and wait until it accepts connections."""
+    def start(self, *, fsync: bool = True, timeout: float = 30.0, settings: Mapping[str, str] | None = None) -> None:
+        """Start the server in the foreground of a child process and wait until it accepts connections.
+
+        ``settings`` are further server parameters (``-c name=value``), e.g. for a figure script.
+        """
         self.init()
         bindir = find_bindir()
         options = [
@@ -166,6 +170,8 @@ class LocalPostgres:
         ]
         if not fsync:
             options += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        for name, value in (settings or {}).items():
+            options += ["-c", f"{name}={value}"]
         log = open(self.datadir.parent / f"{self.datadir.name}.log", "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
             [str(bindir / "postgres"), "-D", str(self.datadir), *options],

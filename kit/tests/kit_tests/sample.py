@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import BigInteger, Column, MetaData, Table, Text, insert
 
 from kit.app import create_service_app
-from kit.db.database import Database, TenantSession
+from kit.db.database import Database, TenantConnection, TenantSession
 from kit.events import CloudEvent, new_event, record_event
 from kit.settings import Environment, ServiceSettings
 from kit.web.deps import TenantSessionDep
@@ -51,6 +51,13 @@ async def commit_note(database: Database, tenant_id: str, body: str) -> CloudEve
 async def record_effect(session: TenantSession, event: CloudEvent) -> None:
     """The consumer's effect: one row per handled event."""
     await session.execute(insert(notes).values(tenant_id=event.tenantid, body=f"effect:{event.id}"))
+
+
+async def record_effect_lean(connection: TenantConnection, event: CloudEvent) -> None:
+    """The same effect in plain SQL, as a ``lean_handler``."""
+    await connection.execute(
+        "INSERT INTO notes (tenant_id, body) VALUES ($1, $2)", event.tenantid, f"effect:{event.id}"
+    )
 
 
 class NoteCreate(BaseModel):

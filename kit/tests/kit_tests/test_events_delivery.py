@@ -13,10 +13,10 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from sqlalchemy import text
 
-from kit.db.database import Database, TenantSession
+from kit.db.database import Database, TenantConnection, TenantSession
 from kit.events import CloudEvent, EventConsumer, OutboxRelay, Subscription, ensure_stream, service_stream
 from kit.events import relay as relay_module
-from kit.events.consumer import Handler
+from kit.events.consumer import Handler, LeanHandler
 from kit.events.deadletters import list_dead_letters, replay_dead_letter
 from kit.events.streams import dead_letter_stream
 from kit.local.nats import LocalNats
@@ -24,7 +24,7 @@ from kit.nats import connect
 from kit.testing.events import eventually, running
 from kit.testing.infra import InfraServers, ScratchDatabase
 
-from .sample import SERVICE, STREAM, add_note, commit_note, note_added, record_effect
+from .sample import SERVICE, STREAM, add_note, commit_note, note_added, record_effect, record_effect_lean
 
 
 async def _effects(db: ScratchDatabase) -> list[str]:
@@ -52,13 +52,19 @@ def _relay(db: ScratchDatabase, nc: NATS) -> OutboxRelay:
 
 
 def _consumer(
-    database: Database, nc: NATS, *, handler: Handler = record_effect, ack_wait: float = 30.0
+    database: Database,
+    nc: NATS,
+    *,
+    handler: Handler | None = record_effect,
+    lean_handler: LeanHandler | None = None,
+    ack_wait: float = 30.0,
 ) -> EventConsumer:
     subscription = Subscription(
         durable="kit-effects",
         stream=STREAM,
         subjects=(f"{SERVICE}.*.note.added.v1",),
-        handler=handler,
+        handler=None if lean_handler else handler,
+        lean_handler=lean_handler,
         max_deliver=3,
         ack_wait=ack_wait,
     )
@@ -130,8 +136,9 @@ async def test_relay_killed_between_publish_and_mark_causes_no_duplicate(
     assert sorted(await _effects(sample_db)) == sorted(f"effect:{event.id}" for event in events)
 
 
+@pytest.mark.parametrize("lean", [False, True], ids=["orm-handler", "lean-handler"])
 async def test_consumer_killed_between_effect_and_ack_applies_nothing_twice(
-    sample_db: ScratchDatabase, database: Database, nats_client: NATS, monkeypatch: pytest.MonkeyPatch
+    sample_db: ScratchDatabase, database: Database, nats_client: NATS, monkeypatch: pytest.MonkeyPatch, lean: bool
 ) -> None:
     await _declare(nats_client)
     event = await commit_note(database, "artland", "once")
@@ -146,7 +153,8 @@ async def test_consumer_killed_between_effect_and_ack_applies_nothing_twice(
         await real_ack(msg)
 
     monkeypatch.setattr(Msg, "ack", crash_on_first_ack)
-    async with running(_consumer(database, nats_client, ack_wait=1.0)):
+    consumer = _consumer(database, nats_client, lean_handler=record_effect_lean if lean else None, ack_wait=1.0)
+    async with running(consumer):
 
         async def acked_again() -> bool:
             return len(acks) >= 2
@@ -289,3 +297,40 @@ async def test_events_arriving_within_the_batch_wait_share_one_transaction(
         await eventually(both_applied)
     assert len(transactions) == 2
     assert transactions[0] == transactions[1]
+
+
+async def test_a_lean_handlers_events_of_one_tenant_share_one_transaction(
+    sample_db: ScratchDatabase, database: Database, nats_client: NATS
+) -> None:
+    await _declare(nats_client)
+    for body in ("first", "second", "third"):
+        await commit_note(database, "artland", body)
+    await commit_note(database, "oldenburg", "elsewhere")
+    await _relay(sample_db, nats_client).relay_once()
+    transactions: dict[str, list[int]] = {}
+
+    async def note_transaction(connection: TenantConnection, event: CloudEvent) -> None:
+        row = await connection.fetchrow("SELECT txid_current() AS txid, current_setting('app.tenant_id') AS tenant")
+        assert row is not None
+        assert row["tenant"] == event.tenantid
+        transactions.setdefault(event.tenantid, []).append(row["txid"])
+        await record_effect_lean(connection, event)
+
+    async with running(_consumer(database, nats_client, lean_handler=note_transaction)):
+
+        async def all_applied() -> bool:
+            return len(await _effects(sample_db)) == 4
+
+        await eventually(all_applied)
+    assert len(transactions["artland"]) == 3
+    assert len(set(transactions["artland"])) == 1
+    assert transactions["oldenburg"] != transactions["artland"][:1]
+
+
+def test_a_subscription_names_exactly_one_handler() -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        Subscription(
+            durable="both", stream=STREAM, subjects=("x",), handler=record_effect, lean_handler=record_effect_lean
+        )
+    with pytest.raises(ValueError, match="exactly one"):
+        Subscription(durable="neither", stream=STREAM, subjects=("x",))

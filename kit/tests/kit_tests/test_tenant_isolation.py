@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 from sqlalchemy import bindparam, func, insert, select, text
@@ -149,3 +151,67 @@ async def test_a_lean_read_keeps_its_own_order_and_limit(database: Database) -> 
     assert [row["body"] for row in first_two] == ["a3", "a2"]
     assert last is not None
     assert last["body"] == "a3"
+
+
+async def test_a_lean_transaction_sees_and_writes_only_its_tenant(database: Database) -> None:
+    await _add(database, "oldenburg", "o1")
+
+    async with database.lean_transaction("artland") as connection:
+        await connection.execute("INSERT INTO notes (tenant_id, body) VALUES ('artland', 'a1')")
+        seen = [row["body"] for row in await connection.fetch("SELECT body FROM notes")]
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="row-level security"):
+        async with database.lean_transaction("artland") as connection:
+            await connection.execute("INSERT INTO notes (tenant_id, body) VALUES ('oldenburg', 'foreign')")
+
+    assert seen == ["a1"]
+    assert [row["body"] for row in await database.fetch_all("oldenburg", select(notes.c.body))] == ["o1"]
+
+
+async def test_a_failed_lean_transaction_writes_nothing_and_leaves_no_tenant(sample_db: ScratchDatabase) -> None:
+    single = Database(sample_db.runtime_url, pool_size=1)
+
+    async def failing() -> None:
+        async with single.lean_transaction("artland") as connection:
+            await connection.execute("INSERT INTO notes (tenant_id, body) VALUES ('artland', 'half')")
+            raise RuntimeError("the handler failed")
+
+    try:
+        with pytest.raises(RuntimeError):
+            await failing()
+        async with single.transaction(None) as session:
+            tenant = (await session.execute(text("SELECT current_setting('app.tenant_id', true)"))).scalar_one()
+        assert await single.fetch_all("artland", select(notes.c.body)) == []
+        assert tenant in ("", None)
+    finally:
+        await single.dispose()
+
+
+async def test_a_cancelled_lean_transaction_does_not_hand_its_connection_on(sample_db: ScratchDatabase) -> None:
+    single = Database(sample_db.runtime_url, pool_size=1)
+
+    async def slow() -> None:
+        async with single.lean_transaction("artland") as connection:
+            await connection.execute("INSERT INTO notes (tenant_id, body) VALUES ('artland', 'cut')")
+            await connection.execute("SELECT pg_sleep(10)")
+
+    try:
+        task = asyncio.create_task(slow())
+        await asyncio.sleep(0.5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with single.lean_transaction("oldenburg") as connection:
+            row = await connection.fetchrow(
+                "SELECT current_setting('app.tenant_id') AS tenant, count(*) AS n FROM notes"
+            )
+        assert row is not None
+        assert (row["tenant"], row["n"]) == ("oldenburg", 0)
+        assert await single.fetch_all("artland", select(notes.c.body)) == []
+    finally:
+        await single.dispose()
+
+
+async def test_a_lean_transaction_refuses_what_is_not_a_tenant_id(database: Database) -> None:
+    with pytest.raises(ValueError, match="not a tenant id"):
+        async with database.lean_transaction("x'); DROP TABLE notes; --"):
+            pass

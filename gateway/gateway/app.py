@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from gateway.auth import ApiKeys, Authenticator
+from gateway.client_keys import KeyCache, TenantKeyVerifier, VerifierConfig
 from gateway.docs import asset, docs_page
+from gateway.key_events import KeyEvents
 from gateway.openapi import TITLE, MergedOpenApi
 from gateway.problems import MethodNotAllowed, error_response, problem_response
 from gateway.proxy import Proxy, ProxyConfig
@@ -23,6 +25,8 @@ log = logging.getLogger("gateway.app")
 
 PROXY = web.AppKey("proxy", Proxy)
 OPENAPI = web.AppKey("openapi", MergedOpenApi)
+KEY_VERIFIER = web.AppKey("key_verifier", TenantKeyVerifier)
+KEY_EVENTS = web.AppKey("key_events", KeyEvents)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _READ_METHODS = frozenset({"GET", "HEAD"})
@@ -61,9 +65,15 @@ async def healthz(request: web.Request) -> web.StreamResponse:
 
 
 async def readyz(request: web.Request) -> web.StreamResponse:
-    """Answer 200 once the signing key is loaded and the upstream client is open; services are not checked."""
+    """Answer 200 once the signing key is loaded and the upstream client is open; services are not checked.
+
+    Without NATS the gateway still serves (revoked keys then work until their cache entry expires), so
+    the key events are reported, not required.
+    """
     if request.app[PROXY].is_open:
-        return web.json_response({"status": "ready", "checks": {"signing_key": "ok", "upstream_client": "ok"}})
+        events = "ok" if request.app[KEY_EVENTS].connected else "unavailable"
+        checks = {"signing_key": "ok", "upstream_client": "ok", "key_events": events}
+        return web.json_response({"status": "ready", "checks": checks})
     return problem_response(problem(503, detail="not ready", checks={"upstream_client": "closed"}))
 
 
@@ -97,6 +107,18 @@ async def docs_asset(request: web.Request) -> web.StreamResponse:
 def create_app(settings: GatewaySettings) -> web.Application:
     """Build the gateway; fails at once on a missing or unusable signing key."""
     routes = RouteTable()
+    tokens = TokenCache(load_signer(settings))
+    cache = KeyCache()
+    verifier = TenantKeyVerifier(
+        VerifierConfig(
+            tenants_url=settings.tenants_url,
+            positive_seconds=settings.key_cache_seconds,
+            negative_seconds=settings.key_negative_cache_seconds,
+            timeout=settings.key_verify_timeout,
+        ),
+        tokens=tokens,
+        cache=cache,
+    )
     proxy = Proxy(
         ProxyConfig(
             upstreams=settings.upstream_urls(),
@@ -107,15 +129,19 @@ def create_app(settings: GatewaySettings) -> web.Application:
             pool_size=settings.upstream_pool_size,
         ),
         routes=routes,
-        authenticator=Authenticator([ApiKeys(settings.api_key_grants())]),
-        tokens=TokenCache(load_signer(settings)),
+        # Tenant-issued keys first: other credentials pass it without being hashed.
+        authenticator=Authenticator([verifier, ApiKeys(settings.api_key_grants())]),
+        tokens=tokens,
     )
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[PROXY] = proxy
+    app[KEY_VERIFIER] = verifier
+    app[KEY_EVENTS] = KeyEvents(cache, nats_url=settings.nats_url, name=settings.service_name)
     app[OPENAPI] = MergedOpenApi(
         lambda: proxy.session, settings.upstream_urls(), routes, ttl=settings.openapi_cache_seconds
     )
     app.cleanup_ctx.append(_upstream_client)
+    app.cleanup_ctx.append(_key_verification)
     for path, handler in (
         ("/healthz", healthz),
         ("/readyz", readyz),
@@ -134,3 +160,12 @@ async def _upstream_client(app: web.Application) -> AsyncIterator[None]:
     await proxy.open()
     yield
     await proxy.close()
+
+
+async def _key_verification(app: web.Application) -> AsyncIterator[None]:
+    verifier, events = app[KEY_VERIFIER], app[KEY_EVENTS]
+    await verifier.open()
+    events.start()
+    yield
+    await events.stop()
+    await verifier.close()

@@ -1,7 +1,8 @@
 """Who calls: API keys → identity; and which tenant a request may act for.
 
 Keys are kept only as SHA-256 digests and looked up by digest, so neither the comparison's timing
-nor a memory dump reveals a key. OIDC tokens (issue 4) add another ``CredentialResolver``.
+nor a memory dump reveals a key. Keys the tenants service issued are resolved by
+``gateway.client_keys``; OIDC tokens (issue 4) add another ``CredentialResolver``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ WWW_AUTHENTICATE = 'Bearer realm="zentrale"'
 class CredentialResolver(Protocol):
     """Something that knows some credentials: API keys now, OIDC tokens later."""
 
-    def resolve(self, credential: str) -> Identity | None:
+    async def resolve(self, credential: str) -> Identity | None:
         """The identity behind ``credential``, or None if this resolver does not know it."""
         ...
 
@@ -50,7 +51,7 @@ class ApiKeys:
     def __len__(self) -> int:
         return len(self._by_digest)
 
-    def resolve(self, credential: str) -> Identity | None:
+    async def resolve(self, credential: str) -> Identity | None:
         """The identity of a known key, else None."""
         return self._by_digest.get(_digest(credential))
 
@@ -79,13 +80,13 @@ class Authenticator:
     def __init__(self, resolvers: Sequence[CredentialResolver]) -> None:
         self._resolvers = tuple(resolvers)
 
-    def authenticate(self, headers: CIMultiDictProxy[str]) -> Identity:
+    async def authenticate(self, headers: CIMultiDictProxy[str]) -> Identity:
         """The caller's identity; raises ``MissingCredentials`` (401) otherwise."""
         credential = credential_from(headers)
         if credential is None:
             raise MissingCredentials("An API key is required (Authorization: Bearer … or X-API-Key).")
         for resolver in self._resolvers:
-            identity = resolver.resolve(credential)
+            identity = await resolver.resolve(credential)
             if identity is not None:
                 return identity
         raise MissingCredentials("The API key is not valid.")

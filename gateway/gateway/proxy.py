@@ -180,7 +180,7 @@ class Proxy:
         return response
 
     async def _forward(self, request: web.Request, rid: str, match: RouteMatch) -> web.StreamResponse:
-        identity = self.authenticator.authenticate(request.headers)
+        identity = await self.authenticator.authenticate(request.headers)
         tenant = acting_tenant(identity, match)
         body, limited = await self._body(request)
         headers = upstream_request_headers(request.headers.items(), request.headers.get("Connection"))

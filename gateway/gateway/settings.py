@@ -68,6 +68,13 @@ class GatewaySettings(KitSettings):
     connect_retries: int = Field(1, ge=0, description="Extra connection attempts for idempotent requests")
     upstream_pool_size: int = Field(256, ge=1, description="Open connections kept per service")
     openapi_cache_seconds: float = Field(30.0, ge=0)
+    key_cache_seconds: float = Field(
+        60.0, gt=0, description="Seconds a key the tenants service verified is trusted without asking again"
+    )
+    key_negative_cache_seconds: float = Field(
+        5.0, ge=0, description="Seconds a key the tenants service does not know is refused without asking again"
+    )
+    key_verify_timeout: float = Field(2.0, gt=0, description="Seconds the tenants service has to verify a key")
 
     @field_validator("api_keys")
     @classmethod

@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
 
-from .support import EchoUpstream, GatewayFactory, SigningMaterial, closed_url, gateway_settings
+from .support import EchoUpstream, GatewayFactory, KeyService, SigningMaterial, closed_url, gateway_settings
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +47,11 @@ async def make_gateway(signing: SigningMaterial, upstreams: dict[str, EchoUpstre
 @pytest.fixture
 async def gateway(make_gateway: GatewayFactory) -> TestClient[Any, Any]:
     return await make_gateway()
+
+
+@pytest.fixture
+async def key_service(signing: SigningMaterial) -> AsyncIterator[KeyService]:
+    """The tenants service's key verification, standing in for it."""
+    service = await KeyService(signing.verifier).start()
+    yield service
+    await service.stop()

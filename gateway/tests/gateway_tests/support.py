@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.settings import GatewaySettings
 from kit.errors import ProblemError
-from kit.identity import InternalTokenVerifier, generate_signing_key, jwks, private_key_pem
+from kit.identity import Identity, InternalTokenVerifier, generate_signing_key, jwks, private_key_pem
 from kit.local.postgres import free_port
 
 KID = "gateway-test"
@@ -34,12 +36,17 @@ class SigningMaterial:
 
     pem: str
     verifier: InternalTokenVerifier
+    jwks_json: str
 
     @classmethod
     def generate(cls) -> SigningMaterial:
         key = generate_signing_key()
         document = jwks({KID: key.public_key()})
-        return cls(pem=private_key_pem(key).decode(), verifier=InternalTokenVerifier.from_jwks(document))
+        return cls(
+            pem=private_key_pem(key).decode(),
+            verifier=InternalTokenVerifier.from_jwks(document),
+            jwks_json=json.dumps(document),
+        )
 
 
 def gateway_settings(signing: SigningMaterial, urls: dict[str, str], **overrides: Any) -> GatewaySettings:
@@ -52,6 +59,7 @@ def gateway_settings(signing: SigningMaterial, urls: dict[str, str], **overrides
         "connect_timeout": 1.0,
         "upstream_timeout": 5.0,
         "openapi_cache_seconds": 0.0,
+        "nats_url": closed_url().replace("http", "nats"),
         **{f"{name}_url": url for name, url in urls.items()},
         **overrides,
     }
@@ -214,3 +222,79 @@ class FlakyUpstream:
             pass
         finally:
             writer.close()
+
+
+VERIFY_PATH = "/v1/internal/api-keys/verify"
+
+
+def tenant_key() -> str:
+    """A key in the tenants service's format (``zk_<prefix>_<secret>``) that nobody issued."""
+
+    def base32(size: int) -> str:
+        return base64.b32encode(secrets.token_bytes(size)).decode().rstrip("=").lower()
+
+    return f"zk_{base32(5)}_{base32(32)}"
+
+
+def verified(tenant: str, client_id: str, *, expires_at: str | None = None, **extra: Any) -> dict[str, Any]:
+    """The tenants service's answer for a working key of ``client_id``."""
+    return {
+        "tenant_id": tenant,
+        "client_id": client_id,
+        "client_name": "Open311 portal",
+        "scopes": ["open311:write"],
+        "roles": ["integration_client"],
+        "key_id": "9a0e6f5c-0000-4000-8000-000000000001",
+        "key_prefix": "abcdefgh",
+        "expires_at": expires_at,
+        **extra,
+    }
+
+
+@dataclass
+class KeyService:
+    """The tenants service's key verification as the gateway sees it: known keys answer, others 404."""
+
+    verifier: InternalTokenVerifier
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    status: int | None = None
+    delay: float = 0.0
+    calls: int = 0
+    callers: list[Identity] = field(default_factory=list)
+    server: TestServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("")).rstrip("/")
+
+    async def start(self) -> KeyService:
+        app = web.Application()
+        app.router.add_post(VERIFY_PATH, self._verify)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server()
+        return self
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+    async def _verify(self, request: web.Request) -> web.StreamResponse:
+        self.calls += 1
+        self.callers.append(self.verifier.verify(request.headers["Authorization"].removeprefix("Bearer ")))
+        key = (await request.json())["key"]
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.status is not None:
+            return web.json_response({"status": self.status, "title": "failed"}, status=self.status)
+        answer = self.answers.get(key)
+        if answer is None:
+            return web.json_response({"status": 404, "detail": "No such API key."}, status=404)
+        return web.json_response(answer)
+
+
+def app_of(client: TestClient[Any, Any]) -> web.Application:
+    """The gateway application behind a test client."""
+    app = client.app
+    assert isinstance(app, web.Application)
+    return app

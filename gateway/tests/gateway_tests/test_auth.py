@@ -37,8 +37,8 @@ def test_bearer_and_x_api_key_both_carry_the_key() -> None:
     assert credential_from(_headers()) is None
 
 
-def test_known_key_becomes_a_client_identity() -> None:
-    identity = Authenticator([KEYS]).authenticate(_headers(X_API_Key="ops-secret"))
+async def test_known_key_becomes_a_client_identity() -> None:
+    identity = await Authenticator([KEYS]).authenticate(_headers(X_API_Key="ops-secret"))
 
     assert identity.subject == "ops"
     assert identity.tenant_id is None
@@ -47,12 +47,12 @@ def test_known_key_becomes_a_client_identity() -> None:
     assert identity.scopes == frozenset({"tenants:write"})
 
 
-def test_missing_or_unknown_key_is_unauthorized() -> None:
+async def test_missing_or_unknown_key_is_unauthorized() -> None:
     authenticator = Authenticator([KEYS])
 
     for headers in (_headers(), _headers(X_API_Key="nope"), _headers(Authorization="Bearer ")):
         with pytest.raises(Unauthorized) as raised:
-            authenticator.authenticate(headers)
+            await authenticator.authenticate(headers)
         assert "WWW-Authenticate" in raised.value.headers()
 
 
@@ -60,8 +60,8 @@ def test_keys_are_held_only_as_digests() -> None:
     assert "artland-secret" not in repr(vars(KEYS))
 
 
-def test_tenant_bound_caller_acts_only_for_its_tenant() -> None:
-    identity = Authenticator([KEYS]).authenticate(_headers(X_API_Key="artland-secret"))
+async def test_tenant_bound_caller_acts_only_for_its_tenant() -> None:
+    identity = await Authenticator([KEYS]).authenticate(_headers(X_API_Key="artland-secret"))
     own = _match("/v1/tenants/artland/tickets")
     other = _match("/v1/tenants/oldenburg/tickets")
     no_tenant = _match("/v1/tenants")
@@ -72,8 +72,8 @@ def test_tenant_bound_caller_acts_only_for_its_tenant() -> None:
         acting_tenant(identity, other)
 
 
-def test_operator_acts_for_the_tenant_in_the_url() -> None:
-    identity = Authenticator([KEYS]).authenticate(_headers(X_API_Key="ops-secret"))
+async def test_operator_acts_for_the_tenant_in_the_url() -> None:
+    identity = await Authenticator([KEYS]).authenticate(_headers(X_API_Key="ops-secret"))
     other = _match("/v1/tenants/oldenburg/tickets")
     no_tenant = _match("/v1/tenants")
 

@@ -16,6 +16,13 @@ from tenants.settings import SERVICE
 TENANT_CREATED = "tenants.tenant.created.v1"
 
 
+def _event(event_type: str, *, tenant_id: str, subject: str, data: BaseModel) -> CloudEvent:
+    """The tenants service's event of ``event_type`` carrying ``data`` (the contract's model) as JSON."""
+    return new_event(
+        service=SERVICE, type=event_type, tenant_id=tenant_id, subject=subject, data=data.model_dump(mode="json")
+    )
+
+
 TENANT_UPDATED = "tenants.tenant.updated.v1"
 TENANT_STATUS_CHANGED = "tenants.tenant.status_changed.v1"
 
@@ -54,9 +61,7 @@ def tenant_event(event_type: str, tenant: Mapping[str, Any], **extra: Any) -> Cl
     """An event of ``event_type`` about ``tenant`` carrying its whole new state (and ``extra``)."""
     data = _TENANT_EVENTS[event_type].model_validate({**tenant, **extra})
     tenant_id = str(tenant["id"])
-    return new_event(
-        service=SERVICE, type=event_type, tenant_id=tenant_id, subject=tenant_id, data=data.model_dump(mode="json")
-    )
+    return _event(event_type, tenant_id=tenant_id, subject=tenant_id, data=data)
 
 
 _TENANT_EVENTS: dict[str, type[TenantStateV1]] = {
@@ -82,14 +87,7 @@ class ContractVersionAddedV1(BaseModel):
 
 def contract_version_added(version: Mapping[str, Any]) -> CloudEvent:
     data = ContractVersionAddedV1.model_validate(version)
-    tenant_id = data.tenant_id
-    return new_event(
-        service=SERVICE,
-        type=CONTRACT_VERSION_ADDED,
-        tenant_id=tenant_id,
-        subject=f"contract/{data.version}",
-        data=data.model_dump(mode="json"),
-    )
+    return _event(CONTRACT_VERSION_ADDED, tenant_id=data.tenant_id, subject=f"contract/{data.version}", data=data)
 
 
 DEPARTMENT_CREATED = "tenants.department.created.v1"
@@ -114,13 +112,7 @@ class DepartmentStateV1(BaseModel):
 def department_event(event_type: str, department: Mapping[str, Any]) -> CloudEvent:
     """``tenants.department.created/updated/deleted.v1`` carrying the department's whole state."""
     data = DepartmentStateV1.model_validate(department)
-    return new_event(
-        service=SERVICE,
-        type=event_type,
-        tenant_id=data.tenant_id,
-        subject=f"department/{data.id}",
-        data=data.model_dump(mode="json"),
-    )
+    return _event(event_type, tenant_id=data.tenant_id, subject=f"department/{data.id}", data=data)
 
 
 _DEPARTMENT_EVENTS: dict[str, type[BaseModel]] = dict.fromkeys(
@@ -145,13 +137,7 @@ class LineStateV1(BaseModel):
 def line_event(event_type: str, line: Mapping[str, Any]) -> CloudEvent:
     """``tenants.line.added/removed.v1`` carrying the line."""
     data = LineStateV1.model_validate(line)
-    return new_event(
-        service=SERVICE,
-        type=event_type,
-        tenant_id=data.tenant_id,
-        subject=f"line/{data.id}",
-        data=data.model_dump(mode="json"),
-    )
+    return _event(event_type, tenant_id=data.tenant_id, subject=f"line/{data.id}", data=data)
 
 
 CLIENT_CREATED = "tenants.client.created.v1"
@@ -218,13 +204,7 @@ _CLIENT_EVENTS: dict[str, type[ApiClientStateV1]] = {
 def client_event(event_type: str, client: Mapping[str, Any]) -> CloudEvent:
     """An event of ``event_type`` about an API client carrying its whole new state."""
     data = _CLIENT_EVENTS[event_type].model_validate(client)
-    return new_event(
-        service=SERVICE,
-        type=event_type,
-        tenant_id=data.tenant_id,
-        subject=f"client/{data.id}",
-        data=data.model_dump(mode="json"),
-    )
+    return _event(event_type, tenant_id=data.tenant_id, subject=f"client/{data.id}", data=data)
 
 
 WEBHOOK_CREATED = "tenants.webhook.created.v1"
@@ -307,13 +287,7 @@ _WEBHOOK_EVENTS: dict[str, type[BaseModel]] = {
 def webhook_event(event_type: str, *, tenant_id: str, webhook_id: UUID, data: Mapping[str, Any]) -> CloudEvent:
     """An event of ``event_type`` about the webhook subscription ``webhook_id``."""
     model = _WEBHOOK_EVENTS[event_type].model_validate({**data, "tenant_id": tenant_id})
-    return new_event(
-        service=SERVICE,
-        type=event_type,
-        tenant_id=tenant_id,
-        subject=f"webhook/{webhook_id}",
-        data=model.model_dump(mode="json"),
-    )
+    return _event(event_type, tenant_id=tenant_id, subject=f"webhook/{webhook_id}", data=model)
 
 
 PUBLISHED: dict[str, type[BaseModel]] = {

@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
+from pydantic import AfterValidator
 
 from kit.db.database import Database, TenantSession
 from kit.errors import Forbidden, NotFound, Unauthorized
 from kit.identity import Identity, InternalTokenVerifier, Role
+from kit.pagination import MAX_LIMIT, Cursor
 from kit.tenancy import TENANT_ID_PATTERN
 
 
@@ -32,6 +34,20 @@ async def get_identity(request: Request) -> Identity:
 CurrentIdentity = Annotated[Identity, Depends(get_identity)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 TenantPath = Annotated[str, Path(pattern=TENANT_ID_PATTERN, description="The tenant (municipality) id")]
+
+
+def _a_cursor(text: str | None) -> str | None:
+    if text is not None:
+        Cursor.decode(text)
+    return text
+
+
+CursorQuery = Annotated[
+    str | None,
+    Query(max_length=200, description="The `next_cursor` of the previous page"),
+    AfterValidator(_a_cursor),
+]
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
 
 
 @dataclass(frozen=True)

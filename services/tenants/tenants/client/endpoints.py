@@ -9,11 +9,19 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
 
 from kit.errors import Forbidden
 from kit.identity import Identity, Role
-from kit.web.deps import CurrentIdentity, DatabaseDep, TenantScope, TenantSessionDep, tenant_scope_for
+from kit.pagination import DEFAULT_LIMIT
+from kit.web.deps import (
+    CurrentIdentity,
+    CursorQuery,
+    DatabaseDep,
+    LimitQuery,
+    TenantScope,
+    TenantSessionDep,
+    tenant_scope_for,
+)
 from kit.web.problems import problem_responses
 from tenants.client import service
 from tenants.client.schemas import (
-    MAX_PAGE,
     ClientCreate,
     ClientList,
     ClientRead,
@@ -21,7 +29,6 @@ from tenants.client.schemas import (
     ClientStatus,
     ClientUpdate,
     ClientWithKey,
-    Cursor,
     KeyVerification,
     KeyVerified,
 )
@@ -70,8 +77,8 @@ async def list_clients(
     client_status: Annotated[
         ClientStatus | None, Query(alias="status", description="Only clients in this status")
     ] = None,
-    cursor: Annotated[Cursor | None, Query(description="`next_cursor` of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Clients per page")] = 50,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
 ) -> ClientList:
     """List the tenant's API clients, oldest first, with their keys' prefixes."""
     return await service.list_clients(

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import IntegrityError
 
 from kit.db.database import AnySelect, Database, TenantSession
+from kit.pagination import Cursor
 from tenants.client.models import ApiClient, ApiKey
 from tenants.tenant.models import Tenant
 
@@ -118,11 +119,11 @@ async def page(
     tenant_id: str,
     *,
     status: str | None,
-    after: tuple[datetime, uuid.UUID] | None,
+    after: Cursor | None,
     limit: int,
 ) -> list[dict[str, Any]]:
     """Up to ``limit`` clients after ``after`` in the order (created_at, id), optionally of one status."""
-    after_created, after_id = after or _BEFORE_ALL
+    after_created, after_id = (after.at, after.id) if after else _BEFORE_ALL
     params = {
         "tenant_id": tenant_id,
         "status": status,

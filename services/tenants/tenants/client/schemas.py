@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
@@ -26,7 +24,6 @@ ClientStatus = Literal["active", "revoked"]
 KeyStatus = Literal["active", "expiring", "expired", "revoked"]
 
 MAX_GRACE_SECONDS = 7 * 24 * 3600
-MAX_PAGE = 100
 
 
 def _distinct_sorted(scopes: list[Scope]) -> list[Scope]:
@@ -129,30 +126,3 @@ class KeyVerified(BaseModel):
     key_id: uuid.UUID
     key_prefix: str
     expires_at: datetime | None = Field(description="When this key stops working (a rotated key); null: no end")
-
-
-def encode_cursor(created_at: datetime, client_id: uuid.UUID) -> str:
-    """An opaque cursor after the client created at ``created_at`` with ``client_id``."""
-    raw = f"{created_at.isoformat()}|{client_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """The position a cursor stands for; ValueError if it is not one of ours."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, client_id = raw.split("|")
-        position = datetime.fromisoformat(created_at), uuid.UUID(client_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ValueError("not a cursor of this list") from None
-    if position[0].tzinfo is None:
-        raise ValueError("not a cursor of this list")
-    return position
-
-
-def _valid_cursor(cursor: str) -> str:
-    decode_cursor(cursor)
-    return cursor
-
-
-Cursor = Annotated[str, Field(max_length=200), AfterValidator(_valid_cursor)]

@@ -11,6 +11,7 @@ from typing import Any
 from kit.db.database import Database, TenantSession
 from kit.events import record_event
 from kit.identity import Identity, Role
+from kit.pagination import Cursor, page
 from tenants.client import keys, repository
 from tenants.client.errors import ClientNameTaken, ClientNotFound, ClientRevoked, KeyNotRecognized
 from tenants.client.schemas import (
@@ -21,8 +22,6 @@ from tenants.client.schemas import (
     ClientUpdate,
     ClientWithKey,
     KeyVerified,
-    decode_cursor,
-    encode_cursor,
 )
 from tenants.events.published import CLIENT_CREATED, CLIENT_REVOKED, CLIENT_ROTATED, CLIENT_UPDATED, client_event
 from tenants.settings import get_settings
@@ -41,10 +40,9 @@ CLOSED_TENANT_STATUSES = frozenset({"suspended", "terminated"})
 async def list_clients(
     database: Database, *, tenant_id: str, status: ClientStatus | None, cursor: str | None, limit: int
 ) -> ClientList:
-    after = decode_cursor(cursor) if cursor else None
+    after = Cursor.decode(cursor) if cursor else None
     rows = await repository.page(database, tenant_id, status=status, after=after, limit=limit + 1)
-    shown = rows[:limit]
-    next_cursor = encode_cursor(shown[-1]["created_at"], shown[-1]["id"]) if len(rows) > limit else None
+    shown, next_cursor = page(rows, limit)
     return ClientList(items=await _with_keys(database, tenant_id, shown), next_cursor=next_cursor)
 
 

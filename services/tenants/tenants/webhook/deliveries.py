@@ -12,11 +12,11 @@ import orjson
 
 from kit.db.database import TenantSession
 from kit.events import CloudEvent, PermanentEventError, record_event
+from kit.pagination import Cursor, page
 from tenants.events.published import WEBHOOK_DELIVERY_FAILED, WEBHOOK_TESTED, webhook_event
 from tenants.webhook import repository, service
 from tenants.webhook.errors import DeliveryNotFound, WebhookDisabled
 from tenants.webhook.filters import wants
-from tenants.webhook.pagination import Cursor, next_cursor
 from tenants.webhook.sender import AttemptResult
 
 # Each retry waits up to this much longer than the schedule says, so that deliveries that failed
@@ -74,8 +74,9 @@ async def list_page(
     """A page of a subscription's deliveries, newest first, and the cursor of the next."""
     await service.get(session, webhook_id=webhook_id)
     after = Cursor.decode(cursor) if cursor is not None else None
-    rows = await repository.list_deliveries(session, webhook_id, status=status, after=after, limit=limit + 1)
-    return rows[:limit], next_cursor(rows, limit)
+    return page(
+        await repository.list_deliveries(session, webhook_id, status=status, after=after, limit=limit + 1), limit
+    )
 
 
 async def get(session: TenantSession, *, webhook_id: uuid.UUID, delivery_id: uuid.UUID) -> dict[str, Any]:

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from kit.concurrency import etag
 from kit.identity import Role
-from kit.web.deps import TenantScope, TenantSessionDep, tenant_scope_for
+from kit.pagination import DEFAULT_LIMIT
+from kit.web.deps import CursorQuery, LimitQuery, TenantScope, TenantSessionDep, tenant_scope_for
 from kit.web.problems import problem_responses
 from tenants.settings import TenantsSettings
 from tenants.webhook import deliveries, service
-from tenants.webhook.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from tenants.webhook.schemas import (
     DeliveryDetail,
     DeliveryList,
@@ -37,8 +37,6 @@ IdempotencyKey = Annotated[
     str | None,
     Header(max_length=200, description="Repeat a create safely: the same key and body answer the first result"),
 ]
-Cursor = Annotated[str | None, Query(max_length=200, description="The `next_cursor` of the previous page")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
 
 BASE = "/tenants/{tenant_id}/webhooks"
 ONE = BASE + "/{webhook_id}"
@@ -87,7 +85,7 @@ async def create_webhook(
 
 @router.get(BASE, response_model=WebhookList, responses=problem_responses(401, 403, 404, 422))
 async def list_webhooks(
-    _: WebhookAdmin, session: TenantSessionDep, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+    _: WebhookAdmin, session: TenantSessionDep, cursor: CursorQuery = None, limit: LimitQuery = DEFAULT_LIMIT
 ) -> WebhookList:
     """List the tenant's webhook subscriptions, newest first."""
     rows, next_cursor = await service.list_page(session, cursor=cursor, limit=limit)
@@ -153,8 +151,8 @@ async def list_deliveries(
     _: WebhookAdmin,
     session: TenantSessionDep,
     status: Annotated[DeliveryStatus | None, Query(description="Only deliveries in this state")] = None,
-    cursor: Cursor = None,
-    limit: Limit = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
 ) -> DeliveryList:
     """List a subscription's deliveries, newest first."""
     rows, next_cursor = await deliveries.list_page(

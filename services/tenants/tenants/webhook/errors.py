@@ -29,9 +29,3 @@ class IdempotencyKeyReused(UnprocessableContent):
             "This Idempotency-Key was used for a different request.",
             errors=[field_error("Idempotency-Key", "used before with another body", location="header")],
         )
-
-
-class InvalidCursor(UnprocessableContent):
-    def __init__(self) -> None:
-        detail = "not a cursor this list returned"
-        super().__init__(f"cursor: {detail}", errors=[field_error("cursor", detail, location="query")])

@@ -13,9 +13,9 @@ from sqlalchemy import delete, exists, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 
 from kit.db.database import TenantSession
+from kit.pagination import Cursor
 from tenants.tenant.models import Tenant
 from tenants.webhook.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
-from tenants.webhook.pagination import Cursor
 
 DISPATCH_SETTING = "app.webhook_dispatch"
 NOTIFY_CHANNEL = "zentrale_webhooks"
@@ -110,7 +110,7 @@ async def list_subscriptions(session: TenantSession, *, after: Cursor | None, li
     """Up to ``limit`` subscriptions after ``after``, newest first."""
     statement = select(*_SUBSCRIPTION).order_by(_S.created_at.desc(), _S.id.desc()).limit(limit)
     if after is not None:
-        statement = statement.where(tuple_(_S.created_at, _S.id) < tuple_(after.created_at, after.id))
+        statement = statement.where(tuple_(_S.created_at, _S.id) < tuple_(after.at, after.id))
     return await _all(session, statement)
 
 
@@ -233,7 +233,7 @@ async def list_deliveries(
     if status is not None:
         statement = statement.where(_D.status == status)
     if after is not None:
-        statement = statement.where(tuple_(_D.created_at, _D.id) < tuple_(after.created_at, after.id))
+        statement = statement.where(tuple_(_D.created_at, _D.id) < tuple_(after.at, after.id))
     return await _all(session, statement)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from kit.concurrency import check_if_match
 from kit.db.database import TenantSession
 from kit.events import record_event
+from kit.pagination import Cursor, page
 from tenants.events.published import (
     WEBHOOK_CREATED,
     WEBHOOK_DELETED,
@@ -20,7 +21,6 @@ from tenants.events.published import (
 from tenants.tenant.errors import TenantNotFound
 from tenants.webhook import repository
 from tenants.webhook.errors import IdempotencyKeyReused, TargetNotAllowed, WebhookNotFound
-from tenants.webhook.pagination import Cursor, next_cursor
 from tenants.webhook.schemas import WebhookCreate, WebhookUpdate
 from tenants.webhook.signing import new_secret
 from tenants.webhook.targets import TargetPolicy, TargetRefused, check_target
@@ -88,8 +88,7 @@ async def list_page(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the tenant's subscriptions, newest first, and the cursor of the next."""
     after = Cursor.decode(cursor) if cursor is not None else None
-    rows = await repository.list_subscriptions(session, after=after, limit=limit + 1)
-    return rows[:limit], next_cursor(rows, limit)
+    return page(await repository.list_subscriptions(session, after=after, limit=limit + 1), limit)
 
 
 async def update(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-SERVICES = ("tenants", "knowledge", "tickets", "metrics")
+SERVICES = ("tenants", "knowledge", "tickets", "metrics", "gateway")
 
 
 def _module(name: str) -> ModuleType | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from kit.app import create_service_app
+from tenants.audit.endpoints import router as audit_router
 from tenants.client.endpoints import router as client_router
 from tenants.contract.endpoints import router as contract_router
 from tenants.department.endpoints import router as department_router
@@ -19,5 +20,13 @@ def create_app() -> FastAPI:
         get_settings(),
         title="Zentrale tenants",
         description="Municipalities, cooperation contracts, calendars, departments, API clients and webhooks.",
-        routers=[tenant_router, contract_router, department_router, line_router, client_router, webhook_router],
+        routers=[
+            audit_router,
+            tenant_router,
+            contract_router,
+            department_router,
+            line_router,
+            client_router,
+            webhook_router,
+        ],
     )

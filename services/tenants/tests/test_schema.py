@@ -11,6 +11,7 @@ SHARED = ("alembic_version", "jurisdiction_directory", "line_directory")
 TABLES = sorted(
     [
         *SHARED,
+        "access_audit",
         "api_clients",
         "api_keys",
         "contract_versions",

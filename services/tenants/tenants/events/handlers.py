@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kit.events import Subscription
+from tenants.audit import service as audit
 from tenants.webhook.deliveries import queue_event
 
 # Every service's events, for the tenants' webhook subscriptions: one durable consumer per stream.
@@ -14,4 +15,12 @@ WEBHOOK_SUBSCRIPTIONS: tuple[Subscription, ...] = tuple(
     for source in WEBHOOK_SOURCES
 )
 
-SUBSCRIPTIONS: tuple[Subscription, ...] = (*WEBHOOK_SUBSCRIPTIONS,)
+# The gateway keeps no database: it publishes each access to a tenant's data, and the tenant reads it here.
+ACCESS_AUDIT = Subscription(
+    durable="tenants-access-audit",
+    stream="GATEWAY",
+    subjects=("gateway.*.access.recorded.v1",),
+    lean_handler=audit.record,
+)
+
+SUBSCRIPTIONS: tuple[Subscription, ...] = (*WEBHOOK_SUBSCRIPTIONS, ACCESS_AUDIT)

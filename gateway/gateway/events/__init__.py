@@ -1,0 +1,1 @@
+"""The events the gateway publishes (straight to JetStream: it keeps no database)."""

@@ -47,6 +47,8 @@ def print_ready(out: TextIO, config: StackConfig, ready: Ready) -> None:
         "  Try:",
         f'    curl -H "Authorization: Bearer {ready.api_keys["artland-agent"]}" '
         f"{gateway}/v1/tenants/{demo.DEMO_TENANT}",
+        f"    curl -X POST {gateway}/auth/demo/token -H 'Content-Type: application/json' "
+        f"""-d '{{"subject": "erika", "tenant": "{demo.DEMO_TENANT}", "roles": ["agent"]}}'   # a demo OIDC token""",
         "",
         "Ctrl-C stops everything; the data stays.",
     ]

@@ -257,6 +257,7 @@ def gateway_env(config: StackConfig, *, nats_url: str) -> dict[str, str]:
         "GATEWAY_SIGNING_KEY": str(config.paths.signing_key),
         "GATEWAY_SIGNING_KEY_ID": SIGNING_KEY_ID,
         "GATEWAY_API_KEYS": str(config.paths.api_keys),
+        "GATEWAY_DEMO_TOKENS": "true",
     }
     for service in config.services:
         env[f"GATEWAY_{service.upper()}_URL"] = f"http://{HOST}:{config.ports.services[service].api}"

@@ -7,13 +7,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from gateway.audit import AccessAudit
 from gateway.auth import ApiKeys, Authenticator
 from gateway.client_keys import KeyCache, TenantKeyVerifier, VerifierConfig
 from gateway.docs import asset, docs_page
 from gateway.key_events import KeyEvents
+from gateway.oidc import OidcTokens, oidc_from_settings
 from gateway.openapi import TITLE, MergedOpenApi
 from gateway.problems import MethodNotAllowed, error_response, problem_response
 from gateway.proxy import Proxy, ProxyConfig
+from gateway.rate_limit_store import SharedCounts
+from gateway.rate_limits import RateLimiter
 from gateway.routes import RouteTable
 from gateway.settings import GatewaySettings
 from gateway.tokens import TokenCache
@@ -27,6 +31,8 @@ PROXY = web.AppKey("proxy", Proxy)
 OPENAPI = web.AppKey("openapi", MergedOpenApi)
 KEY_VERIFIER = web.AppKey("key_verifier", TenantKeyVerifier)
 KEY_EVENTS = web.AppKey("key_events", KeyEvents)
+OIDC = web.AppKey("oidc", OidcTokens)
+RATE_LIMITS = web.AppKey("rate_limits", SharedCounts)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _READ_METHODS = frozenset({"GET", "HEAD"})
@@ -109,6 +115,7 @@ def create_app(settings: GatewaySettings) -> web.Application:
     routes = RouteTable()
     tokens = TokenCache(load_signer(settings))
     cache = KeyCache()
+    oidc, demo = oidc_from_settings(settings)
     verifier = TenantKeyVerifier(
         VerifierConfig(
             tenants_url=settings.tenants_url,
@@ -119,6 +126,7 @@ def create_app(settings: GatewaySettings) -> web.Application:
         tokens=tokens,
         cache=cache,
     )
+    limiter = RateLimiter(settings.rate_limit_config())
     proxy = Proxy(
         ProxyConfig(
             upstreams=settings.upstream_urls(),
@@ -130,18 +138,28 @@ def create_app(settings: GatewaySettings) -> web.Application:
         ),
         routes=routes,
         # Tenant-issued keys first: other credentials pass it without being hashed.
-        authenticator=Authenticator([verifier, ApiKeys(settings.api_key_grants())]),
+        authenticator=Authenticator([verifier, ApiKeys(settings.api_key_grants()), oidc]),
         tokens=tokens,
+        limiter=limiter,
     )
+    key_events = KeyEvents(cache, nats_url=settings.nats_url, name=settings.service_name)
+    proxy.audit = AccessAudit(lambda: key_events.client)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[PROXY] = proxy
     app[KEY_VERIFIER] = verifier
-    app[KEY_EVENTS] = KeyEvents(cache, nats_url=settings.nats_url, name=settings.service_name)
+    app[OIDC] = oidc
+    app[KEY_EVENTS] = key_events
+    app[RATE_LIMITS] = SharedCounts(limiter, nats_url=settings.nats_url, name=settings.service_name)
     app[OPENAPI] = MergedOpenApi(
         lambda: proxy.session, settings.upstream_urls(), routes, ttl=settings.openapi_cache_seconds
     )
     app.cleanup_ctx.append(_upstream_client)
     app.cleanup_ctx.append(_key_verification)
+    app.cleanup_ctx.append(_oidc_keys)
+    if demo is not None:
+        demo.add_routes(app)
+    app.cleanup_ctx.append(_shared_rate_limits)
+    app.cleanup_ctx.append(_access_audit)
     for path, handler in (
         ("/healthz", healthz),
         ("/readyz", readyz),
@@ -169,3 +187,25 @@ async def _key_verification(app: web.Application) -> AsyncIterator[None]:
     yield
     await events.stop()
     await verifier.close()
+
+
+async def _shared_rate_limits(app: web.Application) -> AsyncIterator[None]:
+    counts = app[RATE_LIMITS]
+    counts.start()
+    yield
+    await counts.stop()
+
+
+async def _access_audit(app: web.Application) -> AsyncIterator[None]:
+    audit = app[PROXY].audit
+    assert audit is not None
+    audit.start()
+    yield
+    await audit.stop()
+
+
+async def _oidc_keys(app: web.Application) -> AsyncIterator[None]:
+    oidc = app[OIDC]
+    await oidc.open()
+    yield
+    await oidc.close()

@@ -2,7 +2,7 @@
 
 Keys are kept only as SHA-256 digests and looked up by digest, so neither the comparison's timing
 nor a memory dump reveals a key. Keys the tenants service issued are resolved by
-``gateway.client_keys``; OIDC tokens (issue 4) add another ``CredentialResolver``.
+``gateway.client_keys``, OIDC bearer tokens by ``gateway.oidc``.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class Authenticator:
         """The caller's identity; raises ``MissingCredentials`` (401) otherwise."""
         credential = credential_from(headers)
         if credential is None:
-            raise MissingCredentials("An API key is required (Authorization: Bearer … or X-API-Key).")
+            raise MissingCredentials("An API key or token is required (Authorization: Bearer … or X-API-Key).")
         for resolver in self._resolvers:
             identity = await resolver.resolve(credential)
             if identity is not None:

@@ -77,6 +77,11 @@ class KeyEvents:
         self._warned = False
 
     @property
+    def client(self) -> NATS | None:
+        """The connection, once made (the access audit publishes on it too)."""
+        return self._nats
+
+    @property
     def connected(self) -> bool:
         """Whether events arrive now."""
         return self._nats is not None and self._nats.is_connected and self.subscribed.is_set()

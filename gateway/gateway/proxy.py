@@ -21,10 +21,12 @@ from opentelemetry.trace import SpanKind, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from yarl import URL
 
+from gateway.audit import AccessAudit
 from gateway.auth import Authenticator, acting_tenant
 from gateway.headers import REQUEST_ID, client_response_headers, request_id, upstream_request_headers
 from gateway.metrics import UPSTREAM_FAILURES, UPSTREAM_RETRIES, LatencyRecorder
 from gateway.problems import UpstreamTimeout, UpstreamUnreachable, error_response, problem_response
+from gateway.rate_limits import HeaderPairs, RateLimiter
 from gateway.routes import RouteMatch, RouteTable, is_canonical
 from gateway.tokens import TokenCache
 from kit.errors import BadRequest, ContentTooLarge, NotFound, ProblemError, problem
@@ -106,6 +108,8 @@ class Proxy:
         routes: RouteTable,
         authenticator: Authenticator,
         tokens: TokenCache,
+        limiter: RateLimiter | None = None,
+        audit: AccessAudit | None = None,
     ) -> None:
         unknown = routes.services - config.upstreams.keys()
         if unknown:
@@ -114,6 +118,8 @@ class Proxy:
         self.routes = routes
         self.authenticator = authenticator
         self.tokens = tokens
+        self.limiter = limiter
+        self.audit = audit
         self._bases = {name: url.rstrip("/") for name, url in config.upstreams.items()}
         self._latency = LatencyRecorder()
         self._session: aiohttp.ClientSession | None = None
@@ -181,6 +187,8 @@ class Proxy:
 
     async def _forward(self, request: web.Request, rid: str, match: RouteMatch) -> web.StreamResponse:
         identity = await self.authenticator.authenticate(request.headers)
+        # Counted before the tenant check, so probing other tenants' URLs is limited too.
+        limits = self.limiter.admit(identity) if self.limiter is not None else ()
         tenant = acting_tenant(identity, match)
         body, limited = await self._body(request)
         headers = upstream_request_headers(request.headers.items(), request.headers.get("Connection"))
@@ -192,8 +200,13 @@ class Proxy:
         propagate.inject(headers)
         url = URL(self._bases[match.service] + request.raw_path, encoded=True)
         upstream = await self._send(request.method, url, headers, body, match.service, limited)
+        if self.audit is not None and tenant is not None:
+            path = request.rel_url.raw_path
+            self.audit.note(
+                identity, tenant=tenant, method=request.method, path=path, status=upstream.status, request_id=rid
+            )
         try:
-            return await self._relay(request, upstream, rid, match.service)
+            return await self._relay(request, upstream, rid, match.service, limits)
         finally:
             upstream.release()
 
@@ -253,10 +266,12 @@ class Proxy:
             raise UpstreamUnreachable(service) from None
 
     async def _relay(
-        self, request: web.Request, upstream: aiohttp.ClientResponse, rid: str, service: str
+        self, request: web.Request, upstream: aiohttp.ClientResponse, rid: str, service: str, limits: HeaderPairs = ()
     ) -> web.StreamResponse:
         headers = client_response_headers(upstream.headers.items(), upstream.headers.get("Connection"))
         headers[REQUEST_ID] = rid
+        if limits:
+            headers.extend(limits)
         length = upstream.content_length
         if length is not None and length <= SMALL_BODY and request.method != "HEAD":
             try:

@@ -162,6 +162,7 @@ def test_the_gateway_learns_every_api_its_key_and_the_api_keys(tmp_path: Path) -
         "GATEWAY_SIGNING_KEY": str(tmp_path / "keys" / "gateway-signing.pem"),
         "GATEWAY_SIGNING_KEY_ID": "local-1",
         "GATEWAY_API_KEYS": str(tmp_path / "keys" / "api-keys.json"),
+        "GATEWAY_DEMO_TOKENS": "true",
         "GATEWAY_TENANTS_URL": "http://127.0.0.1:8101",
         "GATEWAY_KNOWLEDGE_URL": "http://127.0.0.1:8102",
         "GATEWAY_TICKETS_URL": "http://127.0.0.1:8103",

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from gateway.audit import AccessAudit
 from gateway.auth import ApiKeys, Authenticator
+from gateway.browser import BrowserPolicy
 from gateway.client_keys import KeyCache, TenantKeyVerifier, VerifierConfig
 from gateway.docs import asset, docs_page
 from gateway.key_events import KeyEvents
@@ -18,6 +19,7 @@ from gateway.problems import MethodNotAllowed, error_response, problem_response
 from gateway.proxy import Proxy, ProxyConfig
 from gateway.rate_limit_store import SharedCounts
 from gateway.rate_limits import RateLimiter
+from gateway.readiness import ServiceReadiness
 from gateway.routes import RouteTable
 from gateway.settings import GatewaySettings
 from gateway.tokens import TokenCache
@@ -33,6 +35,7 @@ KEY_VERIFIER = web.AppKey("key_verifier", TenantKeyVerifier)
 KEY_EVENTS = web.AppKey("key_events", KeyEvents)
 OIDC = web.AppKey("oidc", OidcTokens)
 RATE_LIMITS = web.AppKey("rate_limits", SharedCounts)
+READINESS = web.AppKey("readiness", ServiceReadiness)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _READ_METHODS = frozenset({"GET", "HEAD"})
@@ -71,15 +74,17 @@ async def healthz(request: web.Request) -> web.StreamResponse:
 
 
 async def readyz(request: web.Request) -> web.StreamResponse:
-    """Answer 200 once the signing key is loaded and the upstream client is open; services are not checked.
+    """Answer 200 once the signing key is loaded and the upstream client is open; report each service.
 
-    Without NATS the gateway still serves (revoked keys then work until their cache entry expires), so
-    the key events are reported, not required.
+    Services and NATS are reported, not required: a gateway taken out of rotation because one service is
+    down would turn that service's outage into everyone's. Without NATS revoked keys work until their
+    cache entry expires.
     """
     if request.app[PROXY].is_open:
         events = "ok" if request.app[KEY_EVENTS].connected else "unavailable"
         checks = {"signing_key": "ok", "upstream_client": "ok", "key_events": events}
-        return web.json_response({"status": "ready", "checks": checks})
+        services = await request.app[READINESS].report()
+        return web.json_response({"status": "ready", "checks": checks, "services": services})
     return problem_response(problem(503, detail="not ready", checks={"upstream_client": "closed"}))
 
 
@@ -145,11 +150,13 @@ def create_app(settings: GatewaySettings) -> web.Application:
     key_events = KeyEvents(cache, nats_url=settings.nats_url, name=settings.service_name)
     proxy.audit = AccessAudit(lambda: key_events.client)
     app = web.Application(client_max_size=settings.max_body_bytes)
+    BrowserPolicy(settings.cors_origins, hsts_seconds=settings.hsts_seconds).install(app)
     app[PROXY] = proxy
     app[KEY_VERIFIER] = verifier
     app[OIDC] = oidc
     app[KEY_EVENTS] = key_events
     app[RATE_LIMITS] = SharedCounts(limiter, nats_url=settings.nats_url, name=settings.service_name)
+    app[READINESS] = ServiceReadiness(lambda: proxy.session, settings.upstream_urls())
     app[OPENAPI] = MergedOpenApi(
         lambda: proxy.session, settings.upstream_urls(), routes, ttl=settings.openapi_cache_seconds
     )

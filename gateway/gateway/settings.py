@@ -158,6 +158,11 @@ class GatewaySettings(KitSettings):
         """The trusted OIDC issuers, read from ``GATEWAY_OIDC_ISSUERS``."""
         return parse_oidc_issuers(self.oidc_issuers)
 
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins of agent frontends that may call from a browser (CORS)"
+    )
+    hsts_seconds: int = Field(0, ge=0, description="Strict-Transport-Security max-age; 0 sends none (no TLS here)")
+
     def upstream_urls(self) -> dict[str, str]:
         """Service name → base URL of its API."""
         return {

@@ -17,8 +17,14 @@ DEMO_TENANT = "artland"
 
 CLIENTS: tuple[ApiClient, ...] = (
     ApiClient("operator", "operator of the service center, all tenants", None, ("operator",)),
-    ApiClient("artland-agent", "agent answering for the Samtgemeinde Artland", DEMO_TENANT, ("agent",)),
-    ApiClient("oldenburg-agent", "agent answering for the Stadt Oldenburg", HOST_TENANT, ("agent",)),
+    ApiClient("artland-agent", "agent answering for the Samtgemeinde Artland", DEMO_TENANT, ("agent",), "user"),
+    ApiClient(
+        "oldenburg-agent",
+        "agent of the Stadt Oldenburg, also for Artland by its grant",
+        HOST_TENANT,
+        ("agent",),
+        "user",
+    ),
     ApiClient(
         "artland-integration", "integration client of the Samtgemeinde Artland", DEMO_TENANT, ("integration_client",)
     ),
@@ -92,6 +98,9 @@ class DemoFailed(RuntimeError):
     """The gateway refused a piece of the demo."""
 
 
+GRANT = {"grantee_tenant": HOST_TENANT, "roles": ["agent"]}
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int
@@ -148,4 +157,7 @@ def load_demo(gateway_url: str, api_keys: Mapping[str, str]) -> list[str]:
         for kind, url, payload, exists in parts:
             if _create(url, api_key=operator, payload=payload, exists=exists):
                 created.setdefault(kind, []).append(tenant_id)
+    # The host's agents answer Artland's calls: Artland lets them act on its data as agents.
+    if _create(f"{gateway_url}/v1/tenants/{DEMO_TENANT}/grants", api_key=operator, payload=GRANT):
+        created.setdefault("grants", []).append(DEMO_TENANT)
     return [f"{kind} {', '.join(tenants)}" for kind, tenants in created.items()]

@@ -69,13 +69,21 @@ class ApiClient:
     who: str
     tenant: str | None
     roles: tuple[str, ...]
+    # "user": the key stands for a person at a desk, who may act for partners through their grants.
+    kind: str = "client"
 
     @property
     def subject(self) -> str:
         return f"demo-{self.name}"
 
     def entry(self) -> dict[str, Any]:
-        return {"subject": self.subject, "tenant": self.tenant, "roles": list(self.roles), "scopes": []}
+        entry: dict[str, Any] = {
+            "subject": self.subject,
+            "tenant": self.tenant,
+            "roles": list(self.roles),
+            "scopes": [],
+        }
+        return entry if self.kind == "client" else {**entry, "kind": self.kind}
 
 
 def ensure_api_keys(path: Path, clients: Iterable[ApiClient]) -> dict[str, str]:
@@ -91,6 +99,8 @@ def ensure_api_keys(path: Path, clients: Iterable[ApiClient]) -> dict[str, str]:
         key = by_subject.get(client.subject)
         if key is None:
             key = f"{client.subject}-{secrets.token_urlsafe(12)}"
+        # A demo key given out earlier keeps its value and takes on what the demo client is now.
+        if stored.get(key) != client.entry():
             stored[key] = client.entry()
             changed = True
         result[client.name] = key

@@ -12,6 +12,7 @@ from gateway.auth import ApiKeys, Authenticator
 from gateway.browser import BrowserPolicy
 from gateway.client_keys import KeyCache, TenantKeyVerifier, VerifierConfig
 from gateway.docs import asset, docs_page
+from gateway.grants import Grants
 from gateway.key_events import KeyEvents
 from gateway.oidc import OidcTokens, oidc_from_settings
 from gateway.openapi import TITLE, MergedOpenApi
@@ -147,7 +148,8 @@ def create_app(settings: GatewaySettings) -> web.Application:
         tokens=tokens,
         limiter=limiter,
     )
-    key_events = KeyEvents(cache, nats_url=settings.nats_url, name=settings.service_name)
+    proxy.grants = Grants(tenants_url=settings.tenants_url, tokens=tokens, timeout=settings.key_verify_timeout)
+    key_events = KeyEvents(cache, nats_url=settings.nats_url, name=settings.service_name, listeners=[proxy.grants])
     proxy.audit = AccessAudit(lambda: key_events.client)
     app = web.Application(client_max_size=settings.max_body_bytes)
     BrowserPolicy(settings.cors_origins, hsts_seconds=settings.hsts_seconds).install(app)
@@ -188,11 +190,14 @@ async def _upstream_client(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _key_verification(app: web.Application) -> AsyncIterator[None]:
-    verifier, events = app[KEY_VERIFIER], app[KEY_EVENTS]
+    verifier, events, grants = app[KEY_VERIFIER], app[KEY_EVENTS], app[PROXY].grants
+    assert grants is not None
     await verifier.open()
+    await grants.open()
     events.start()
     yield
     await events.stop()
+    await grants.close()
     await verifier.close()
 
 

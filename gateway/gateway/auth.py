@@ -34,7 +34,7 @@ def _digest(key: str) -> bytes:
 
 
 class ApiKeys:
-    """API keys as SHA-256 digests → the client identity each stands for."""
+    """API keys as SHA-256 digests → the identity each stands for (a client unless the key says a person)."""
 
     def __init__(self, grants: Mapping[str, ApiKeyGrant]) -> None:
         self._by_digest = {
@@ -43,7 +43,7 @@ class ApiKeys:
                 tenant_id=grant.tenant,
                 roles=frozenset(grant.roles),
                 scopes=frozenset(grant.scopes),
-                kind="client",
+                kind=grant.kind,
             )
             for key, grant in grants.items()
         }

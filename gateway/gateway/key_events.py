@@ -4,13 +4,16 @@ A plain core NATS subscription: JetStream delivers the stream's messages to core
 the gateway needs only what happens from now on, not a durable history. Whenever events may have been
 missed (no connection yet, a disconnect, a reconnect, a dropped message) the whole cache is cleared, so
 the bound on a revoked key is the event's latency while NATS is up and the positive TTL otherwise.
+Other listeners (the grants) share the connection and are told in the same moments to load everything again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
+from typing import ClassVar, Protocol
 
 import nats
 from nats.aio.client import Client as NATS
@@ -63,11 +66,34 @@ def apply(cache: KeyCache, subject: str, payload: bytes) -> None:
         cache.drop_tenant(tenant)
 
 
+class EventListener(Protocol):
+    """Something kept current by events on the gateway's NATS connection."""
+
+    subjects: ClassVar[tuple[str, ...]]
+
+    def apply(self, subject: str, payload: bytes) -> None:
+        """Apply one event."""
+        ...
+
+    def missed(self) -> None:
+        """Events may have been missed: catch up from the source."""
+        ...
+
+
 class KeyEvents:
     """Keeps a NATS subscription to the tenants service's key events, retrying in the background."""
 
-    def __init__(self, cache: KeyCache, *, nats_url: str, name: str = "gateway", retry_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        cache: KeyCache,
+        *,
+        nats_url: str,
+        name: str = "gateway",
+        retry_seconds: float = 2.0,
+        listeners: Sequence[EventListener] = (),
+    ) -> None:
         self.cache = cache
+        self._listeners = tuple(listeners)
         self._url = nats_url
         self._name = name
         self._retry_seconds = retry_seconds
@@ -119,9 +145,12 @@ class KeyEvents:
             self._nats = client
             await client.subscribe(CLIENT_EVENTS, cb=self._on_message)
             await client.subscribe(TENANT_STATUS_CHANGED, cb=self._on_message)
+            for listener in self._listeners:
+                for subject in listener.subjects:
+                    await client.subscribe(subject, cb=_delivering_to(listener))
             await client.flush()
             # Keys verified before the subscription existed may have been revoked unseen.
-            self.cache.clear()
+            self._missed()
             self.subscribed.set()
             self._warned = False
             log.info("gateway.key_events.subscribed")
@@ -132,7 +161,7 @@ class KeyEvents:
 
     async def _on_error(self, error: Exception) -> None:
         if isinstance(error, SlowConsumerError):
-            self.cache.clear()
+            self._missed()
         if self._warned and not self.connected:
             log.debug("gateway.key_events.error", extra={"error": repr(error)})
             return
@@ -147,6 +176,18 @@ class KeyEvents:
         log.warning("gateway.key_events.disconnected")
 
     async def _on_reconnected(self) -> None:
-        self.cache.clear()
+        self._missed()
         self._warned = False
         log.info("gateway.key_events.reconnected")
+
+    def _missed(self) -> None:
+        self.cache.clear()
+        for listener in self._listeners:
+            listener.missed()
+
+
+def _delivering_to(listener: EventListener) -> Callable[[Msg], Awaitable[None]]:
+    async def deliver(msg: Msg) -> None:
+        listener.apply(msg.subject, msg.data)
+
+    return deliver

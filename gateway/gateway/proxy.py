@@ -23,6 +23,7 @@ from yarl import URL
 
 from gateway.audit import AccessAudit
 from gateway.auth import Authenticator, acting_tenant
+from gateway.grants import Grants
 from gateway.headers import REQUEST_ID, client_response_headers, request_id, upstream_request_headers
 from gateway.metrics import UPSTREAM_FAILURES, UPSTREAM_RETRIES, LatencyRecorder
 from gateway.problems import UpstreamTimeout, UpstreamUnreachable, error_response, problem_response
@@ -30,6 +31,7 @@ from gateway.rate_limits import HeaderPairs, RateLimiter
 from gateway.routes import RouteMatch, RouteTable, is_canonical
 from gateway.tokens import TokenCache
 from kit.errors import BadRequest, ContentTooLarge, NotFound, ProblemError, problem
+from kit.identity import Identity
 
 log = logging.getLogger("gateway.proxy")
 
@@ -110,6 +112,7 @@ class Proxy:
         tokens: TokenCache,
         limiter: RateLimiter | None = None,
         audit: AccessAudit | None = None,
+        grants: Grants | None = None,
     ) -> None:
         unknown = routes.services - config.upstreams.keys()
         if unknown:
@@ -120,6 +123,7 @@ class Proxy:
         self.tokens = tokens
         self.limiter = limiter
         self.audit = audit
+        self.grants = grants
         self._bases = {name: url.rstrip("/") for name, url in config.upstreams.items()}
         self._latency = LatencyRecorder()
         self._session: aiohttp.ClientSession | None = None
@@ -189,7 +193,7 @@ class Proxy:
         identity = await self.authenticator.authenticate(request.headers)
         # Counted before the tenant check, so probing other tenants' URLs is limited too.
         limits = self.limiter.admit(identity) if self.limiter is not None else ()
-        tenant = acting_tenant(identity, match)
+        tenant, identity = self._acting(identity, match)
         body, limited = await self._body(request)
         headers = upstream_request_headers(request.headers.items(), request.headers.get("Connection"))
         headers["Authorization"] = self.tokens.authorization(identity, tenant)
@@ -209,6 +213,14 @@ class Proxy:
             return await self._relay(request, upstream, rid, match.service, limits)
         finally:
             upstream.release()
+
+    def _acting(self, identity: Identity, match: RouteMatch) -> tuple[str | None, Identity]:
+        """The tenant the request acts for, and who acts: on a partner's URL, only through its grant."""
+        home = identity.tenant_id
+        if self.grants is not None and home is not None and match.tenant is not None and match.tenant != home:
+            # Signed for the partner with the granted roles; the audit still names the home tenant.
+            return match.tenant, self.grants.acting(identity, match.tenant)
+        return acting_tenant(identity, match), identity
 
     async def _body(self, request: web.Request) -> tuple[Body, _LimitedBody | None]:
         if not request.body_exists:

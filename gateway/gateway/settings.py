@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -35,6 +35,8 @@ class ApiKeyGrant(BaseModel):
     tenant: TenantId | None = None
     roles: tuple[str, ...] = ()
     scopes: tuple[str, ...] = ()
+    # A key that stands for a person (an agent's desk) may act for partners through their grants; a client's never.
+    kind: Literal["user", "client"] = "client"
 
 
 _GRANTS = TypeAdapter(dict[str, ApiKeyGrant])

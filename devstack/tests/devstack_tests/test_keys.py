@@ -67,6 +67,7 @@ def test_demo_api_keys_are_made_once_start_with_demo_and_have_the_gateway_form(t
         "tenant": "artland",
         "roles": ["agent"],
         "scopes": [],
+        "kind": "user",
     }
     assert document[keys["artland-integration"]]["roles"] == ["integration_client"]
     assert document[keys["oldenburg-agent"]]["tenant"] == "oldenburg"

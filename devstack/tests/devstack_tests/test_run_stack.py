@@ -153,6 +153,11 @@ def run_once(env: dict[str, str], home: Path) -> tuple[Launcher, RunRecord]:
         assert get(f"{gateway}/healthz")[0] == 200
         status, tenant = get(f"{gateway}/v1/tenants/artland", api_key(home, "demo-artland-agent"))
         assert (status, tenant["name"]) == (200, "Samtgemeinde Artland")
+        # Artland's grant reaches the gateway as an event shortly after the demo made it.
+        deadline = time.monotonic() + 10
+        while get(f"{gateway}/v1/tenants/artland", api_key(home, "demo-oldenburg-agent"))[0] != 200:
+            assert time.monotonic() < deadline, "the Oldenburg agent cannot act for Artland"
+            time.sleep(0.2)
         assert f"{gateway}/docs" in launcher.text
         assert api_key(home, "demo-artland-agent") in launcher.text
     finally:

@@ -103,6 +103,8 @@ class EchoUpstream:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/openapi.json", self._openapi)
+        # The gateway loads the grant directory from the tenants service at start: none here, and not a call.
+        app.router.add_get("/v1/internal/grants", self._no_grants)
         app.router.add_route("*", "/{path:.*}", self._echo)
         return app
 
@@ -114,6 +116,9 @@ class EchoUpstream:
     async def stop(self) -> None:
         if self.server is not None:
             await self.server.close()
+
+    async def _no_grants(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response({"items": []})
 
     async def _openapi(self, request: web.Request) -> web.StreamResponse:
         if self.openapi is None:

@@ -9,6 +9,7 @@ from tenants.audit.endpoints import router as audit_router
 from tenants.client.endpoints import router as client_router
 from tenants.contract.endpoints import router as contract_router
 from tenants.department.endpoints import router as department_router
+from tenants.grant.endpoints import router as grant_router
 from tenants.line.endpoints import router as line_router
 from tenants.settings import get_settings
 from tenants.tenant.endpoints import router as tenant_router
@@ -19,7 +20,7 @@ def create_app() -> FastAPI:
     return create_service_app(
         get_settings(),
         title="Zentrale tenants",
-        description="Municipalities, cooperation contracts, calendars, departments, API clients and webhooks.",
+        description="Municipalities, cooperation contracts, calendars, departments, API clients, grants and webhooks.",
         routers=[
             audit_router,
             tenant_router,
@@ -27,6 +28,7 @@ def create_app() -> FastAPI:
             department_router,
             line_router,
             client_router,
+            grant_router,
             webhook_router,
         ],
     )

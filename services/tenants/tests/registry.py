@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from kit.identity import Identity
 from kit.testing.infra import ScratchDatabase
 from kit.testing.keys import SigningKeys
 
@@ -39,6 +40,11 @@ def admin(keys: SigningKeys, tenant_id: str) -> dict[str, str]:
 
 def agent(keys: SigningKeys, tenant_id: str) -> dict[str, str]:
     return keys.headers_for(tenant_id, "agent")
+
+
+def gateway(keys: SigningKeys) -> dict[str, str]:
+    """The gateway's own system token, as it asks the internal endpoints."""
+    return keys.headers(Identity(subject="gateway", tenant_id=None, roles=frozenset({"system"}), kind="system"))
 
 
 async def admin_rows(database: ScratchDatabase, query: str, *args: Any) -> list[asyncpg.Record]:

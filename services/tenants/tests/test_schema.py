@@ -16,6 +16,7 @@ TABLES = sorted(
         "api_keys",
         "contract_versions",
         "departments",
+        "grants",
         "inbound_lines",
         "inbox",
         "outbox",

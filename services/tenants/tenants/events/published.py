@@ -140,6 +140,29 @@ def line_event(event_type: str, line: Mapping[str, Any]) -> CloudEvent:
     return _event(event_type, tenant_id=data.tenant_id, subject=f"line/{data.id}", data=data)
 
 
+GRANT_ADDED = "tenants.grant.added.v1"
+GRANT_REMOVED = "tenants.grant.removed.v1"
+
+
+class GrantStateV1(BaseModel):
+    """A grant: ``grantee_tenant``'s principals may act for ``tenant_id`` in ``roles`` from ``valid_from``."""
+
+    id: UUID
+    tenant_id: str
+    grantee_tenant: str
+    roles: list[str]
+    valid_from: datetime
+    valid_until: datetime | None
+    created_by: str
+    created_at: datetime
+
+
+def grant_event(event_type: str, grant: Mapping[str, Any]) -> CloudEvent:
+    """``tenants.grant.added/removed.v1`` carrying the grant's whole state (for ``removed``: the last one)."""
+    data = GrantStateV1.model_validate(grant)
+    return _event(event_type, tenant_id=data.tenant_id, subject=f"grant/{data.id}", data=data)
+
+
 CLIENT_CREATED = "tenants.client.created.v1"
 CLIENT_UPDATED = "tenants.client.updated.v1"
 CLIENT_ROTATED = "tenants.client.rotated.v1"
@@ -294,6 +317,8 @@ PUBLISHED: dict[str, type[BaseModel]] = {
     **_CLIENT_EVENTS,
     LINE_ADDED: LineStateV1,
     LINE_REMOVED: LineStateV1,
+    GRANT_ADDED: GrantStateV1,
+    GRANT_REMOVED: GrantStateV1,
     **_TENANT_EVENTS,
     CONTRACT_VERSION_ADDED: ContractVersionAddedV1,
     **_DEPARTMENT_EVENTS,

@@ -7,11 +7,21 @@ folder and are served by the gateway under ``/docs/assets/``.
 from __future__ import annotations
 
 import html
-from importlib.resources import files
+from importlib.util import find_spec
 from pathlib import Path
 
 SWAGGER_UI_ASSETS = "/docs/assets"
-_ASSET_DIR = files("fastapi_offline") / "static"
+
+
+def _static_folder(package: str) -> Path:
+    """The package's ``static`` folder, found without importing the package (it would import FastAPI)."""
+    spec = find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"{package} is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
+_ASSET_DIR = _static_folder("fastapi_offline")
 _ASSET_TYPES = {
     "swagger-ui-bundle.js": "text/javascript",
     "swagger-ui.css": "text/css",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -56,3 +58,11 @@ async def test_trace_continues_from_the_client_into_the_service(
     assert format(spans[0].context.span_id, "016x") == parent_id
     assert spans[0].attributes is not None
     assert spans[0].attributes["http.response.status_code"] == 200
+
+
+def test_the_gateway_process_loads_neither_fastapi_nor_the_database_layer() -> None:
+    probe = (
+        "import sys, gateway.app; print(sorted(m for m in ('fastapi', 'sqlalchemy', 'asyncpg') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"

@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from kit.db.database import AnySelect, Database, TenantSession
 from kit.pagination import Cursor
 from tenants.client.models import ApiClient, ApiKey
-from tenants.tenant.models import Tenant
 
 KEY_VERIFICATION_SETTING = "app.key_verification"
 _ACTIVE = ApiClient.status == "active"
@@ -62,7 +61,6 @@ _KEYS_OF = select(*_KEY_COLUMNS).where(
     ApiKey.tenant_id == bindparam("tenant_id"),
     ApiKey.client_id == any_(bindparam("client_ids", type_=ARRAY(Uuid))),
 )
-# The kit's lean read puts its own LIMIT on the query it is given, so the page is limited inside.
 _PAGE = (
     select(*_CLIENT_COLUMNS)
     .where(
@@ -73,9 +71,7 @@ _PAGE = (
     )
     .order_by(ApiClient.created_at, ApiClient.client_id)
     .limit(bindparam("limit"))
-    .subquery("page")
 )
-_PAGE_READ = select(*_PAGE.c)
 
 
 def _key_verification(query: AnySelect) -> AnySelect:
@@ -131,14 +127,7 @@ async def page(
         "after_id": after_id,
         "limit": limit,
     }
-    rows = [dict(row) for row in await database.fetch_all(tenant_id, _PAGE_READ, params)]
-    return sorted(rows, key=lambda row: (row["created_at"], row["id"]))
-
-
-async def tenant_exists(session: TenantSession) -> bool:
-    """Whether the session's tenant is registered."""
-    found = await session.scalar(select(Tenant.tenant_id).where(Tenant.tenant_id == session.tenant_id))
-    return found is not None
+    return [dict(row) for row in await database.fetch_all(tenant_id, _PAGE, params)]
 
 
 async def get_for_update(session: TenantSession, client_id: uuid.UUID) -> dict[str, Any] | None:

@@ -55,7 +55,7 @@ async def get(database: Database, *, tenant_id: str, client_id: uuid.UUID) -> Cl
 
 
 async def create(session: TenantSession, identity: Identity, *, data: ClientCreate) -> ClientWithKey:
-    if not await repository.tenant_exists(session):
+    if not await tenants.exists(session):
         raise TenantNotFound()
     client_id = uuid.uuid4()
     row = await repository.insert_client(

@@ -44,6 +44,12 @@ async def get(database: Database, tenant_id: str) -> dict[str, Any] | None:
     return None if row is None else _normalized(dict(row))
 
 
+async def exists(session: TenantSession) -> bool:
+    """Whether the session's tenant is registered (any other tenant's row is invisible to it)."""
+    found = await session.scalar(select(Tenant.tenant_id).where(Tenant.tenant_id == session.tenant_id))
+    return found is not None
+
+
 async def get_for_update(session: TenantSession, tenant_id: str) -> dict[str, Any] | None:
     """Read the tenant and lock it until the transaction ends."""
     row = (await session.execute(BY_ID.with_for_update(), {"tenant_id": tenant_id})).first()

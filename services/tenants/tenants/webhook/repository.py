@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select, text, tuple_, update
+from sqlalchemy import delete, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 
 from kit.db.database import TenantSession
 from kit.pagination import Cursor
-from tenants.tenant.models import Tenant
 from tenants.webhook.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
 
 DISPATCH_SETTING = "app.webhook_dispatch"
@@ -76,11 +75,6 @@ async def _all(session: TenantSession, statement: Any) -> list[dict[str, Any]]:
 
 
 # Subscriptions
-
-
-async def tenant_exists(session: TenantSession) -> bool:
-    statement = select(exists().where(Tenant.tenant_id == _tenant(session)))
-    return bool((await session.execute(statement)).scalar())
 
 
 async def insert_subscription(session: TenantSession, values: Mapping[str, Any]) -> dict[str, Any] | None:

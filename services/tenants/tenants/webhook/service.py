@@ -18,6 +18,7 @@ from tenants.events.published import (
     WEBHOOK_UPDATED,
     webhook_event,
 )
+from tenants.tenant import repository as tenants
 from tenants.tenant.errors import TenantNotFound
 from tenants.webhook import repository
 from tenants.webhook.errors import IdempotencyKeyReused, TargetNotAllowed, WebhookNotFound
@@ -46,7 +47,7 @@ async def create(
     if idempotency_key is not None and (replayed := await _replay(session, idempotency_key, request_hash)):
         return replayed
     await _allowed_target(data.url, policy)
-    if not await repository.tenant_exists(session):
+    if not await tenants.exists(session):
         raise TenantNotFound()
     secret = new_secret()
     values = {

@@ -88,6 +88,7 @@ class Grants:
         self._table: dict[tuple[str, str], Grant] = {}
         # Counts applied events: a directory fetched across one may already be stale.
         self._epoch = 0
+        self._failing = False
         self._wanted = asyncio.Event()
         self.loaded = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None
@@ -145,15 +146,13 @@ class Grants:
         try:
             async with self._session.get(self._url, headers=headers) as response:
                 if response.status != 200:
-                    log.warning("gateway.grants.refused", extra={"status": response.status})
-                    return False
+                    return self._failed("gateway.grants.refused", status=response.status)
                 directory = _DirectoryV1.model_validate_json(await response.read())
         except (aiohttp.ClientError, TimeoutError) as error:
-            log.warning("gateway.grants.unreachable", extra={"error": type(error).__name__})
-            return False
+            return self._failed("gateway.grants.unreachable", error=type(error).__name__)
         except ValidationError:
-            log.warning("gateway.grants.unreadable_directory")
-            return False
+            return self._failed("gateway.grants.unreadable_directory")
+        self._failing = False
         self.replace_all(directory.items)
         if self._epoch != epoch:
             # An event applied meanwhile may be newer than the directory: fetch once more.
@@ -161,6 +160,12 @@ class Grants:
         self.loaded.set()
         log.info("gateway.grants.loaded", extra={"grants": len(self._table)})
         return True
+
+    def _failed(self, event: str, **extra: object) -> bool:
+        """Log a failed load, as a warning the first time in a row only (retries follow every few seconds)."""
+        log.log(logging.DEBUG if self._failing else logging.WARNING, event, extra=extra)
+        self._failing = True
+        return False
 
     async def open(self) -> None:
         """Create the client session and start loading in the background: the gateway serves meanwhile."""

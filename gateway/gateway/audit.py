@@ -1,9 +1,10 @@
 """The access audit: each request a principal makes on a tenant's data, published for that tenant to read.
 
 The gateway keeps no database, so there is no outbox: the request path only appends a small record to a
-bounded buffer, and a background task publishes the records to JetStream as ``gateway.access.recorded.v1``
-(event id = ``Nats-Msg-Id``, so a retried publish is stored once). While NATS is away the buffer holds the
-newest ``capacity`` records; older ones are dropped, counted and logged, never blocking a request.
+bounded buffer, and a background task publishes the records to JetStream, up to ``MAX_ACCESSES`` of one
+tenant in one ``gateway.accesses.recorded.v1`` event (event id = ``Nats-Msg-Id``, so a retried publish is
+stored once; each access has its own id, fixed when its event is built). While NATS is away the buffer holds
+the newest ``capacity`` records; older ones are dropped, counted and logged, never blocking a request.
 """
 
 from __future__ import annotations
@@ -11,22 +12,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from nats.aio.client import Client as NATS
 from prometheus_client import Counter
 
-from gateway.events.published import ACCESS_RECORDED, AccessRecordedV1
+from gateway.events.published import ACCESSES_RECORDED, MAX_ACCESSES
 from kit.events import CloudEvent
 from kit.identity import Identity
 
 log = logging.getLogger("gateway.audit")
 
 AUDIT_DROPPED = Counter("zentrale_gateway_audit_dropped", "Access records dropped while NATS was away")
+SOURCE = "/zentrale/gateway"
 
 
 class _Access(NamedTuple):
@@ -39,25 +42,37 @@ class _Access(NamedTuple):
     request_id: str
 
 
-def access_event(access: _Access) -> CloudEvent:
-    """The ``gateway.access.recorded.v1`` event of one access."""
-    data = AccessRecordedV1(
-        subject=access.identity.subject,
-        kind=access.identity.kind,
-        home_tenant=access.identity.tenant_id,
-        roles=sorted(access.identity.roles),
-        method=access.method,
-        path=access.path,
-        status=access.status,
-        request_id=access.request_id,
-    )
-    return CloudEvent(
-        source="/zentrale/gateway",
-        type=ACCESS_RECORDED,
-        time=datetime.fromtimestamp(access.at, UTC),
-        tenantid=access.tenant,
-        data=data.model_dump(mode="json"),
-    )
+def _access_data(access: _Access) -> dict[str, Any]:
+    identity = access.identity
+    return {
+        "id": str(uuid.uuid4()),
+        "at": datetime.fromtimestamp(access.at, UTC).isoformat(),
+        "subject": identity.subject,
+        "kind": identity.kind,
+        "home_tenant": identity.tenant_id,
+        "roles": sorted(identity.roles),
+        "method": access.method,
+        "path": access.path,
+        "status": access.status,
+        "request_id": access.request_id,
+    }
+
+
+def access_events(accesses: Iterable[_Access], *, per_event: int = MAX_ACCESSES) -> list[CloudEvent]:
+    """The ``gateway.accesses.recorded.v1`` events of ``accesses``: one per tenant and ``per_event`` records."""
+    by_tenant: dict[str, list[dict[str, Any]]] = {}
+    for access in accesses:
+        by_tenant.setdefault(access.tenant, []).append(_access_data(access))
+    return [
+        CloudEvent(
+            source=SOURCE,
+            type=ACCESSES_RECORDED,
+            tenantid=tenant,
+            data={"accesses": records[start : start + per_event]},
+        )
+        for tenant, records in by_tenant.items()
+        for start in range(0, len(records), per_event)
+    ]
 
 
 class AccessAudit:
@@ -68,13 +83,15 @@ class AccessAudit:
     ) -> None:
         self._connection = connection
         self._pending: deque[_Access] = deque(maxlen=capacity)
+        self._unsent: list[CloudEvent] = []
         self._interval = interval
         self._batch = batch
         self._task: asyncio.Task[None] | None = None
         self._warned = False
 
     def __len__(self) -> int:
-        return len(self._pending)
+        """Accesses not yet stored in JetStream."""
+        return len(self._pending) + sum(len(event.data["accesses"]) for event in self._unsent)
 
     def note(self, identity: Identity, *, tenant: str, method: str, path: str, status: int, request_id: str) -> None:
         """Remember one access to ``tenant``'s data; costs an append."""
@@ -98,23 +115,22 @@ class AccessAudit:
             await asyncio.wait_for(self.publish_pending(), patience)
 
     async def publish_pending(self) -> int:
-        """Publish buffered accesses, a batch at a time; returns how many were stored. Failures stay buffered."""
+        """Publish buffered accesses; returns how many were stored. Events that failed are sent again first."""
         stored = 0
         client = self._connection()
-        while self._pending and client is not None and client.is_connected:
-            batch = [self._pending.popleft() for _ in range(min(self._batch, len(self._pending)))]
-            events = [access_event(access) for access in batch]
+        while (self._unsent or self._pending) and client is not None and client.is_connected:
+            if not self._unsent:
+                batch = [self._pending.popleft() for _ in range(min(self._batch, len(self._pending)))]
+                self._unsent = access_events(batch)
             js = client.jetstream()
             outcomes = await asyncio.gather(
-                *(js.publish(e.nats_subject, e.to_json(), headers={"Nats-Msg-Id": e.id}) for e in events),
+                *(js.publish(e.nats_subject, e.to_json(), headers={"Nats-Msg-Id": e.id}) for e in self._unsent),
                 return_exceptions=True,
             )
-            failed = [
-                access for access, outcome in zip(batch, outcomes, strict=True) if isinstance(outcome, BaseException)
-            ]
-            stored += len(batch) - len(failed)
-            if failed:
-                self._pending.extendleft(reversed(failed))
+            results = list(zip(self._unsent, outcomes, strict=True))
+            stored += sum(len(e.data["accesses"]) for e, outcome in results if not isinstance(outcome, BaseException))
+            self._unsent = [e for e, outcome in results if isinstance(outcome, BaseException)]
+            if self._unsent:
                 break
             self._warned = False
         return stored

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from datetime import datetime
+from uuid import UUID
 
-ACCESS_RECORDED = "gateway.access.recorded.v1"
+from pydantic import BaseModel, Field
+
+ACCESSES_RECORDED = "gateway.accesses.recorded.v1"
+MAX_ACCESSES = 500
 
 
-class AccessRecordedV1(BaseModel):
-    """``gateway.access.recorded.v1``: a principal acted on the event's tenant's data (the envelope's time)."""
+class AccessV1(BaseModel):
+    """A principal acted on the event's tenant's data."""
 
+    id: UUID
+    at: datetime
     subject: str
     kind: str
     home_tenant: str | None
@@ -20,4 +26,14 @@ class AccessRecordedV1(BaseModel):
     request_id: str
 
 
-PUBLISHED: dict[str, type[BaseModel]] = {ACCESS_RECORDED: AccessRecordedV1}
+class AccessesRecordedV1(BaseModel):
+    """``gateway.accesses.recorded.v1``: accesses to the event's tenant's data, oldest first.
+
+    One event carries many accesses: a JetStream publish per request would cost the gateway more than
+    forwarding the request itself.
+    """
+
+    accesses: list[AccessV1] = Field(min_length=1, max_length=MAX_ACCESSES)
+
+
+PUBLISHED: dict[str, type[BaseModel]] = {ACCESSES_RECORDED: AccessesRecordedV1}

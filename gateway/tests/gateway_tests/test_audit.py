@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from nats.aio.client import Client as NATS
 
-from gateway.audit import AUDIT_DROPPED, AccessAudit
+from gateway.audit import AUDIT_DROPPED, AccessAudit, access_events
+from gateway.events.published import AccessesRecordedV1
 from kit.events import CloudEvent, ensure_stream, service_stream
 from kit.identity import Identity
 
@@ -24,27 +25,60 @@ async def _stored(nats: NATS) -> list[CloudEvent]:
     return [CloudEvent.from_json(m.data) for m in messages]
 
 
-async def test_accesses_are_published_for_the_tenant_whose_data_was_read(nats_client: NATS) -> None:
+async def test_accesses_are_published_per_tenant_many_in_one_event(nats_client: NATS) -> None:
     js = nats_client.jetstream()
     await ensure_stream(js, service_stream("gateway"))
     before = (await js.stream_info("GATEWAY")).state.messages
     audit = AccessAudit(lambda: nats_client)
-    audit.note(
-        HOST_AGENT, tenant="artland", method="GET", path="/v1/tenants/artland/contract", status=200, request_id="r1"
-    )
-    audit.note(
-        HOST_AGENT, tenant="artland", method="POST", path="/v1/tenants/artland/tickets", status=201, request_id="r2"
-    )
+    _note(audit, "/v1/tenants/artland/contract", "r1")
+    audit.note(HOST_AGENT, tenant="oldenburg", method="GET", path="/v1/tenants/oldenburg", status=200, request_id="r2")
+    _note(audit, "/v1/tenants/artland/tickets", "r3", method="POST", status=201)
 
-    assert await audit.publish_pending() == 2
+    assert await audit.publish_pending() == 3
 
     events = (await _stored(nats_client))[before:]
-    assert [(e.type, e.tenantid, e.data["request_id"]) for e in events] == [
-        ("gateway.access.recorded.v1", "artland", "r1"),
-        ("gateway.access.recorded.v1", "artland", "r2"),
+    assert [(e.type, e.tenantid, e.nats_subject) for e in events] == [
+        ("gateway.accesses.recorded.v1", "artland", "gateway.artland.accesses.recorded.v1"),
+        ("gateway.accesses.recorded.v1", "oldenburg", "gateway.oldenburg.accesses.recorded.v1"),
     ]
-    assert events[0].data["home_tenant"] == "oldenburg"
+    artland = AccessesRecordedV1.model_validate(events[0].data).accesses
+    assert [(a.request_id, a.method, a.status, a.home_tenant) for a in artland] == [
+        ("r1", "GET", 200, "oldenburg"),
+        ("r3", "POST", 201, "oldenburg"),
+    ]
+    assert len({a.id for a in artland}) == 2
     assert len(audit) == 0
+
+
+def test_a_tenant_with_more_accesses_than_one_event_holds_gets_several_events() -> None:
+    audit = AccessAudit(lambda: None)
+    for n in range(7):
+        _note(audit, f"/v1/tenants/artland/{n}", f"r{n}")
+
+    events = access_events(list(audit._pending), per_event=3)
+
+    assert [len(AccessesRecordedV1.model_validate(e.data).accesses) for e in events] == [3, 3, 1]
+
+
+async def test_an_event_that_failed_is_sent_again_with_the_same_ids(nats_client: NATS) -> None:
+    js = nats_client.jetstream()
+    await ensure_stream(js, service_stream("gateway"))
+    before = (await js.stream_info("GATEWAY")).state.messages
+    connected: list[NATS | None] = [None]
+    audit = AccessAudit(lambda: connected[0])
+    _note(audit, "/v1/tenants/artland/contract", "r1")
+    unsent = access_events(list(audit._pending))
+    audit._pending.clear()
+    audit._unsent = unsent
+    assert await audit.publish_pending() == 0
+    assert len(audit) == 1
+
+    connected[0] = nats_client
+    assert await audit.publish_pending() == 1
+
+    events = (await _stored(nats_client))[before:]
+    assert [e.id for e in events] == [unsent[0].id]
+    assert events[0].data == unsent[0].data
 
 
 async def test_without_nats_the_newest_accesses_wait_and_the_oldest_are_counted_as_dropped() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -36,18 +38,30 @@ async def audit_consumer(tenants_db: ScratchDatabase, nats_client: NATS) -> Asyn
         await database.dispose()
 
 
-def _access(tenant: str, *, subject: str, home: str | None, path: str | None = None, status: int = 200) -> CloudEvent:
-    data: dict[str, Any] = {
+def _record(
+    tenant: str, *, subject: str, home: str | None, path: str | None = None, status: int = 200
+) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "at": datetime.now(UTC).isoformat(),
         "subject": subject,
         "kind": "user",
         "home_tenant": home,
-        "roles": ["agent"],
+        "roles": ["agent", "back_office"],
         "method": "GET",
         "path": path or f"/v1/tenants/{tenant}/contract",
         "status": status,
         "request_id": f"req-{subject}",
     }
-    return new_event(service="gateway", type="gateway.access.recorded.v1", tenant_id=tenant, data=data)
+
+
+def _accesses(tenant: str, *records: dict[str, Any]) -> CloudEvent:
+    data = {"accesses": list(records)}
+    return new_event(service="gateway", type="gateway.accesses.recorded.v1", tenant_id=tenant, data=data)
+
+
+def _access(tenant: str, *, subject: str, home: str | None, path: str | None = None, status: int = 200) -> CloudEvent:
+    return _accesses(tenant, _record(tenant, subject=subject, home=home, path=path, status=status))
 
 
 async def _publish_and_settle(nats: NATS, consumer: EventConsumer, *events: CloudEvent, settled: int) -> None:
@@ -76,6 +90,21 @@ async def test_a_municipality_reads_who_of_the_host_accessed_its_data(
     assert [item["subject"] for item in everything["items"]] == ["ops", "agent-schulz", "agent-meyer"]
     assert everything["items"][1]["status"] == 404
     assert [(i["home_tenant"], i["path"]) for i in meyer["items"]] == [("oldenburg", "/v1/tenants/artland/contract")]
+
+
+async def test_one_event_carries_many_accesses_each_kept_once(
+    client: httpx.AsyncClient, keys: SigningKeys, nats_client: NATS, audit_consumer: EventConsumer
+) -> None:
+    await register(client, keys, ARTLAND)
+    records = [_record("artland", subject=f"agent-{n}", home="oldenburg") for n in range(3)]
+    await _publish_and_settle(nats_client, audit_consumer, _accesses("artland", *records), settled=1)
+    # The same accesses again in a new event (a gateway that published, lost the ack and rebuilt nothing).
+    await _publish_and_settle(nats_client, audit_consumer, _accesses("artland", records[2]), settled=2)
+
+    items = (await client.get(AUDIT, headers=admin(keys, "artland"))).json()["items"]
+
+    assert sorted((i["id"], i["subject"]) for i in items) == sorted((r["id"], r["subject"]) for r in records)
+    assert items[0]["roles"] == ["agent", "back_office"]
 
 
 async def test_the_audit_pages_newest_first(
@@ -111,9 +140,14 @@ async def test_an_access_reported_for_another_tenants_path_is_dead_lettered(
     client: httpx.AsyncClient, keys: SigningKeys, nats_client: NATS, audit_consumer: EventConsumer
 ) -> None:
     await register(client, keys, ARTLAND)
-    forged = _access("artland", subject="x", home="oldenburg", path="/v1/tenants/oldenburg/contract")
-    await _publish_and_settle(nats_client, audit_consumer, forged, settled=1)
+    own = _record("artland", subject="x", home="oldenburg")
+    forged = [
+        _accesses("artland", own, _record("artland", subject="x", home="oldenburg", path=path))
+        for path in ("/v1/tenants/oldenburg/contract", "/v1/tenants/artland-nord/contract")
+    ]
+    await _publish_and_settle(nats_client, audit_consumer, *forged, settled=2)
 
     letters = await list_dead_letters(nats_client.jetstream())
-    assert any(forged.id.encode() in letter.payload and "is not a path of" in letter.error for letter in letters)
+    for event in forged:
+        assert any(event.id.encode() in letter.payload and "is not a path of" in letter.error for letter in letters)
     assert (await client.get(AUDIT, headers=admin(keys, "artland"))).json()["items"] == []

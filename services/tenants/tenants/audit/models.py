@@ -16,7 +16,7 @@ class AccessRecord(Base):
     __tablename__ = "access_audit"
 
     tenant_id: Mapped[str] = mapped_column(Text, primary_key=True)
-    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     subject: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(Text)

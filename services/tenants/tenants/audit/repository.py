@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,17 +12,23 @@ from kit.db.database import Database, TenantConnection
 from kit.pagination import Cursor
 from tenants.audit.models import AccessRecord as A
 
-# A lean handler's statement: the inbox already makes each event count once; the key makes it certain.
+# A lean handler's statement, one per event of many accesses: the inbox already makes each event count once;
+# the key makes it certain. Roles travel space-separated, as arrays of arrays must all be of one length.
 _RECORD = """
-INSERT INTO access_audit (tenant_id, event_id, occurred_at, subject, kind, home_tenant, roles, method, path, status,
+INSERT INTO access_audit (tenant_id, id, occurred_at, subject, kind, home_tenant, roles, method, path, status,
                           request_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING
+SELECT $1, a.id, a.occurred_at, a.subject, a.kind, a.home_tenant, string_to_array(a.roles, ' '), a.method, a.path,
+       a.status, a.request_id
+FROM unnest($2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+            $10::integer[], $11::text[])
+     AS a (id, occurred_at, subject, kind, home_tenant, roles, method, path, status, request_id)
+ON CONFLICT DO NOTHING
 """
 _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 _BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 _PAGE = (
     select(
-        A.event_id.label("id"),
+        A.id,
         A.occurred_at,
         A.subject,
         A.kind,
@@ -33,19 +40,20 @@ _PAGE = (
         A.request_id,
     )
     .where(
-        tuple_(A.occurred_at, A.event_id)
+        tuple_(A.occurred_at, A.id)
         < tuple_(bindparam("before_at", type_=DateTime(timezone=True)), bindparam("before_id", type_=Uuid)),
         A.occurred_at >= bindparam("since", type_=DateTime(timezone=True)),
         or_(bindparam("subject", type_=Text).is_(None), A.subject == bindparam("subject", type_=Text)),
     )
-    .order_by(A.occurred_at.desc(), A.event_id.desc())
+    .order_by(A.occurred_at.desc(), A.id.desc())
     .limit(bindparam("limit"))
 )
 _LAST_ID = "ffffffff-ffff-ffff-ffff-ffffffffffff"
 
 
-async def record(connection: TenantConnection, values: tuple[Any, ...]) -> None:
-    await connection.execute(_RECORD, connection.tenant_id, *values)
+async def record_all(connection: TenantConnection, columns: Sequence[Sequence[Any]]) -> None:
+    """Insert accesses given column by column, in the order of ``_RECORD``'s ``unnest``."""
+    await connection.execute(_RECORD, connection.tenant_id, *columns)
 
 
 async def newest_first(

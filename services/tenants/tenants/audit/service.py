@@ -9,27 +9,29 @@ from kit.db.database import Database, TenantConnection
 from kit.events import CloudEvent, PermanentEventError, read_data
 from kit.pagination import Cursor, page
 from tenants.audit import repository
-from tenants.events.consumed import AccessRecordedV1
+from tenants.events.consumed import AccessesRecordedV1
 
 
 async def record(connection: TenantConnection, event: CloudEvent) -> None:
-    """Keep one access the gateway reported for the event's tenant."""
-    access = read_data(event, AccessRecordedV1)
-    if not access.path.startswith(f"/v1/tenants/{event.tenantid}"):
-        raise PermanentEventError(f"{event.type} {event.id}: {access.path} is not a path of {event.tenantid}")
-    values = (
-        event.id,
-        event.time,
-        access.subject,
-        access.kind,
-        access.home_tenant,
-        access.roles,
-        access.method,
-        access.path,
-        access.status,
-        access.request_id,
+    """Keep the accesses the gateway reported for the event's tenant, all in one statement."""
+    accesses = read_data(event, AccessesRecordedV1).accesses
+    own = f"/v1/tenants/{event.tenantid}"
+    foreign = next((a.path for a in accesses if a.path != own and not a.path.startswith(own + "/")), None)
+    if foreign is not None:
+        raise PermanentEventError(f"{event.type} {event.id}: {foreign} is not a path of {event.tenantid}")
+    columns = (
+        [a.id for a in accesses],
+        [a.at for a in accesses],
+        [a.subject for a in accesses],
+        [a.kind for a in accesses],
+        [a.home_tenant for a in accesses],
+        [" ".join(a.roles) for a in accesses],
+        [a.method for a in accesses],
+        [a.path for a in accesses],
+        [a.status for a in accesses],
+        [a.request_id for a in accesses],
     )
-    await repository.record(connection, values)
+    await repository.record_all(connection, columns)
 
 
 async def list_page(

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from uuid import UUID
+
 from pydantic import BaseModel
 
-ACCESS_RECORDED = "gateway.access.recorded.v1"
+ACCESSES_RECORDED = "gateway.accesses.recorded.v1"
 
 
-class AccessRecordedV1(BaseModel):
+class AccessV1(BaseModel):
     """An access the gateway let through to a tenant's data."""
 
+    id: UUID
+    at: datetime
     subject: str
     kind: str
     home_tenant: str | None
@@ -20,4 +25,10 @@ class AccessRecordedV1(BaseModel):
     request_id: str
 
 
-CONSUMED: dict[str, type[BaseModel]] = {ACCESS_RECORDED: AccessRecordedV1}
+class AccessesRecordedV1(BaseModel):
+    """Accesses to the event's tenant's data, reported together."""
+
+    accesses: list[AccessV1]
+
+
+CONSUMED: dict[str, type[BaseModel]] = {ACCESSES_RECORDED: AccessesRecordedV1}

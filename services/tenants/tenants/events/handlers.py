@@ -19,7 +19,7 @@ WEBHOOK_SUBSCRIPTIONS: tuple[Subscription, ...] = tuple(
 ACCESS_AUDIT = Subscription(
     durable="tenants-access-audit",
     stream="GATEWAY",
-    subjects=("gateway.*.access.recorded.v1",),
+    subjects=("gateway.*.accesses.recorded.v1",),
     lean_handler=audit.record,
 )
 

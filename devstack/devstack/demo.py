@@ -16,7 +16,7 @@ HOST_TENANT = "oldenburg"
 DEMO_TENANT = "artland"
 
 CLIENTS: tuple[ApiClient, ...] = (
-    ApiClient("operator", "operator of the service center, all tenants", None, ("operator",)),
+    ApiClient("operator", "operator of the service center, all tenants", None, ("operator",), "user"),
     ApiClient("artland-agent", "agent answering for the Samtgemeinde Artland", DEMO_TENANT, ("agent",), "user"),
     ApiClient(
         "oldenburg-agent",
@@ -26,7 +26,11 @@ CLIENTS: tuple[ApiClient, ...] = (
         "user",
     ),
     ApiClient(
-        "artland-integration", "integration client of the Samtgemeinde Artland", DEMO_TENANT, ("integration_client",)
+        "artland-integration",
+        "integration client of the Samtgemeinde Artland",
+        DEMO_TENANT,
+        ("integration_client",),
+        scopes=("contacts:write", "knowledge:read", "tickets:read", "tickets:write"),
     ),
 )
 

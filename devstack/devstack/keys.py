@@ -71,6 +71,7 @@ class ApiClient:
     roles: tuple[str, ...]
     # "user": the key stands for a person at a desk, who may act for partners through their grants.
     kind: str = "client"
+    scopes: tuple[str, ...] = ()
 
     @property
     def subject(self) -> str:
@@ -81,7 +82,7 @@ class ApiClient:
             "subject": self.subject,
             "tenant": self.tenant,
             "roles": list(self.roles),
-            "scopes": [],
+            "scopes": list(self.scopes),
         }
         return entry if self.kind == "client" else {**entry, "kind": self.kind}
 

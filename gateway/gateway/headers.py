@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from multidict import CIMultiDict
+from opentelemetry import propagate
 
 HOP_BY_HOP = frozenset(
     {
@@ -45,6 +46,7 @@ _RESPONSE_DROPPED = HOP_BY_HOP | {"server", "date"}
 REQUEST_ID = "X-Request-Id"
 USER_AGENT = "zentrale-gateway"
 _REQUEST_ID_FORMAT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+_TRACEPARENT = re.compile(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 
 
 def _connection_tokens(value: str | None) -> frozenset[str]:
@@ -87,3 +89,16 @@ def request_id(offered: str | None) -> str:
     if offered is not None and _REQUEST_ID_FORMAT.fullmatch(offered):
         return offered
     return os.urandom(16).hex()
+
+
+def continue_trace(received: Mapping[str, str], headers: CIMultiDict[str], *, recording: bool) -> None:
+    """The trace context for the service: this request's span when spans are recorded, else the client's own."""
+    if recording:
+        propagate.inject(headers)
+        return
+    parent = received.get("traceparent")
+    if parent is not None and _TRACEPARENT.fullmatch(parent):
+        headers["traceparent"] = parent
+        state = received.get("tracestate")
+        if state is not None:
+            headers["tracestate"] = state

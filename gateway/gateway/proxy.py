@@ -7,7 +7,6 @@ the common small JSON answer goes out in one write without chunked framing.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -16,15 +15,22 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from yarl import URL
 
 from gateway.audit import AccessAudit
 from gateway.auth import Authenticator, acting_tenant
+from gateway.authorization import authorize, public_reader, rate_limited_as
 from gateway.grants import Grants
-from gateway.headers import REQUEST_ID, client_response_headers, request_id, upstream_request_headers
+from gateway.headers import (
+    REQUEST_ID,
+    client_response_headers,
+    continue_trace,
+    request_id,
+    upstream_request_headers,
+)
 from gateway.metrics import UPSTREAM_FAILURES, UPSTREAM_RETRIES, LatencyRecorder
 from gateway.problems import UpstreamTimeout, UpstreamUnreachable, error_response, problem_response
 from gateway.rate_limits import HeaderPairs, RateLimiter
@@ -32,6 +38,7 @@ from gateway.routes import RouteMatch, RouteTable, is_canonical
 from gateway.tokens import TokenCache
 from kit.errors import BadRequest, ContentTooLarge, NotFound, ProblemError, problem
 from kit.identity import Identity
+from kit.telemetry import tracing_enabled
 
 log = logging.getLogger("gateway.proxy")
 
@@ -158,28 +165,20 @@ class Proxy:
         match = self.routes.match(path) if canonical else None
         route = match.route.pattern if match is not None else "unmatched"
         method = request.method
-        with _tracer.start_as_current_span(
-            f"{method} {route}",
-            context=_CLIENT_TRACE.extract(request.headers),
-            kind=SpanKind.SERVER,
-            attributes={"http.request.method": method, "http.route": route},
-        ) as span:
-            try:
-                if match is None:
-                    raise NotFound() if canonical else BadRequest("The request path is not in canonical form.")
-                response = await self._forward(request, rid, match)
-            except ProblemError as error:
-                response = error_response(error, request.path)
-                response.headers[REQUEST_ID] = rid
-                if error.status >= 500:
+        if tracing_enabled():
+            with _tracer.start_as_current_span(
+                f"{method} {route}",
+                context=_CLIENT_TRACE.extract(request.headers),
+                kind=SpanKind.SERVER,
+                attributes={"http.request.method": method, "http.route": route},
+            ) as span:
+                response = await self._answer(request, rid, match, canonical)
+                span.set_attribute("http.response.status_code", response.status)
+                if response.status >= 500:
                     span.set_status(StatusCode.ERROR)
-            except Exception:  # the client gets a problem document, never a stack trace
-                log.exception("gateway.request.failed", extra={"method": method, "route": route})
-                response = problem_response(
-                    problem(500, detail="An unexpected error occurred.", instance=request.path), {REQUEST_ID: rid}
-                )
-                span.set_status(StatusCode.ERROR)
-            span.set_attribute("http.response.status_code", response.status)
+        else:
+            # No span to record: the client's trace context travels on as it came (see ``_forward``).
+            response = await self._answer(request, rid, match, canonical)
         seconds = time.perf_counter() - started
         self._latency.observe(method, route, response.status, seconds)
         if log.isEnabledFor(logging.DEBUG):
@@ -189,11 +188,32 @@ class Proxy:
             )
         return response
 
+    async def _answer(
+        self, request: web.Request, rid: str, match: RouteMatch | None, canonical: bool
+    ) -> web.StreamResponse:
+        try:
+            if match is None:
+                raise NotFound() if canonical else BadRequest("The request path is not in canonical form.")
+            return await self._forward(request, rid, match)
+        except ProblemError as error:
+            response = error_response(error, request.path)
+            response.headers[REQUEST_ID] = rid
+            return response
+        except Exception:  # the client gets a problem document, never a stack trace
+            log.exception("gateway.request.failed", extra={"method": request.method, "path": request.path})
+            return problem_response(
+                problem(500, detail="An unexpected error occurred.", instance=request.path), {REQUEST_ID: rid}
+            )
+
     async def _forward(self, request: web.Request, rid: str, match: RouteMatch) -> web.StreamResponse:
-        identity = await self.authenticator.authenticate(request.headers)
+        identity = public_reader(match, request.method, request.headers)
+        if identity is None:
+            identity = await self.authenticator.authenticate(request.headers)
         # Counted before the tenant check, so probing other tenants' URLs is limited too.
-        limits = self.limiter.admit(identity) if self.limiter is not None else ()
+        limits = self.limiter.admit(rate_limited_as(identity, request.remote)) if self.limiter is not None else ()
         tenant, identity = self._acting(identity, match)
+        # After the tenant check: another tenant's URL is 404 whatever the caller may do.
+        authorize(identity, match, request.method)
         body, limited = await self._body(request)
         headers = upstream_request_headers(request.headers.items(), request.headers.get("Connection"))
         headers["Authorization"] = self.tokens.authorization(identity, tenant)
@@ -201,10 +221,11 @@ class Proxy:
         headers["X-Forwarded-For"] = request.remote or ""
         headers["X-Forwarded-Proto"] = request.scheme
         headers["X-Forwarded-Host"] = request.host
-        propagate.inject(headers)
+        continue_trace(request.headers, headers, recording=tracing_enabled())
         url = URL(self._bases[match.service] + request.raw_path, encoded=True)
         upstream = await self._send(request.method, url, headers, body, match.service, limited)
-        if self.audit is not None and tenant is not None:
+        # The public's reads name nobody: they are not accesses by a principal.
+        if self.audit is not None and tenant is not None and identity.kind != "anonymous":
             path = request.rel_url.raw_path
             self.audit.note(
                 identity, tenant=tenant, method=request.method, path=path, status=upstream.status, request_id=rid
@@ -251,19 +272,19 @@ class Proxy:
         attempts = 1 + self.config.connect_retries if method in IDEMPOTENT else 1
         # A body without a type stays without one (skipping costs a little, so only when needed).
         skip = _NO_CONTENT_TYPE if body is not None and "Content-Type" not in headers else None
+        # The session's timeouts bound each connection attempt and the wait for the answer's headers.
         try:
-            async with asyncio.timeout(self.config.upstream_timeout):
-                attempt = 1
-                while True:
-                    try:
-                        return await self.session.request(
-                            method, url, headers=headers, data=body, allow_redirects=False, skip_auto_headers=skip
-                        )
-                    except aiohttp.ClientConnectorError:
-                        if attempt >= attempts:
-                            raise
-                        attempt += 1
-                        UPSTREAM_RETRIES.labels(service).inc()
+            attempt = 1
+            while True:
+                try:
+                    return await self.session.request(
+                        method, url, headers=headers, data=body, allow_redirects=False, skip_auto_headers=skip
+                    )
+                except aiohttp.ClientConnectorError:
+                    if attempt >= attempts:
+                        raise
+                    attempt += 1
+                    UPSTREAM_RETRIES.labels(service).inc()
         except TimeoutError:
             if limited is not None and limited.exceeded:
                 raise _too_large(self.config.max_body_bytes) from None

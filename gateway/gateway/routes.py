@@ -1,7 +1,9 @@
 """The route table: which service answers which path, and for which tenant the request acts.
 
 Matching walks path segments (a trie, longest prefix wins); a ``{tenant}`` segment matches only a
-valid tenant id, so the tenant the gateway checks is exactly the one the service will read.
+valid tenant id, so the tenant the gateway checks is exactly the one the service will read. Each route
+also names its class for ``gateway.authorization``: the scopes API clients need, and whether anyone may
+read it without a credential.
 """
 
 from __future__ import annotations
@@ -17,21 +19,40 @@ TENANT = "{tenant}"
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """``pattern`` → ``service``; a prefix route also answers every path below its pattern."""
+    """``pattern`` → ``service``; a prefix route also answers every path below its pattern.
+
+    ``read_scope`` is what an API client needs for GET, HEAD and OPTIONS, ``write_scope`` for any other
+    method; None keeps clients from that method altogether. ``public_read`` lets a request without any
+    credential GET or HEAD the route for the tenant its URL names.
+    """
 
     pattern: str
     service: str
     prefix: bool = True
+    read_scope: str | None = None
+    write_scope: str | None = None
+    public_read: bool = False
 
 
 ROUTES: tuple[Route, ...] = (
+    # Administration is for people: no scope lets an API client in.
     Route("/v1/tenants", "tenants", prefix=False),
     Route("/v1/tenants/{tenant}", "tenants"),
     Route("/v1/lines", "tenants"),
-    Route("/v1/tenants/{tenant}/knowledge", "knowledge"),
-    Route("/v1/tenants/{tenant}/contacts", "tickets"),
-    Route("/v1/tenants/{tenant}/tickets", "tickets"),
-    Route("/v1/tenants/{tenant}/figures", "metrics"),
+    Route("/v1/tenants/{tenant}/knowledge", "knowledge", read_scope="knowledge:read"),
+    # Published knowledge for the municipalities' web sites.
+    Route("/v1/tenants/{tenant}/public", "knowledge", read_scope="knowledge:read", public_read=True),
+    Route("/v1/tenants/{tenant}/contacts", "tickets", read_scope="contacts:read", write_scope="contacts:write"),
+    Route("/v1/tenants/{tenant}/tickets", "tickets", read_scope="tickets:read", write_scope="tickets:write"),
+    # Open311 GeoReport v2: services and requests are public to read; posting a request needs a key.
+    Route(
+        "/v1/tenants/{tenant}/open311",
+        "tickets",
+        read_scope="open311:read",
+        write_scope="open311:write",
+        public_read=True,
+    ),
+    Route("/v1/tenants/{tenant}/figures", "metrics", read_scope="figures:read"),
 )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -27,7 +27,9 @@ AUDIENCE = "zentrale-services"
 ALGORITHM = "EdDSA"
 SYSTEM_SUBJECT = "system"
 
-PrincipalKind = Literal["user", "client", "system"]
+# anonymous: a request without any credential, reading a tenant's public route (role ``public``).
+PrincipalKind = Literal["user", "client", "system", "anonymous"]
+PRINCIPAL_KINDS: frozenset[str] = frozenset(get_args(PrincipalKind))
 
 
 class Role(StrEnum):
@@ -173,11 +175,14 @@ class InternalTokenVerifier:
         except jwt.PyJWTError as error:
             raise Unauthorized(f"invalid internal token: {error}") from None
         tenant = claims.get("tenant")
+        kind = claims.get("kind", "user")
+        if kind not in PRINCIPAL_KINDS:
+            raise Unauthorized("invalid internal token: unknown principal kind")
         identity = Identity(
             subject=str(claims["sub"]),
             tenant_id=str(tenant) if tenant is not None else None,
             roles=frozenset(claims.get("roles", [])),
             scopes=frozenset(str(claims.get("scope", "")).split()),
-            kind=claims.get("kind", "user"),
+            kind=kind,
         )
         return identity, float(claims["exp"])

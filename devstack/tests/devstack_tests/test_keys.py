@@ -61,6 +61,7 @@ def test_demo_api_keys_are_made_once_start_with_demo_and_have_the_gateway_form(t
         "tenant": None,
         "roles": ["operator"],
         "scopes": [],
+        "kind": "user",
     }
     assert document[keys["artland-agent"]] == {
         "subject": "demo-artland-agent",
@@ -69,7 +70,9 @@ def test_demo_api_keys_are_made_once_start_with_demo_and_have_the_gateway_form(t
         "scopes": [],
         "kind": "user",
     }
-    assert document[keys["artland-integration"]]["roles"] == ["integration_client"]
+    integration = document[keys["artland-integration"]]
+    assert (integration["roles"], "kind" in integration) == (["integration_client"], False)
+    assert "tickets:read" in integration["scopes"]
     assert document[keys["oldenburg-agent"]]["tenant"] == "oldenburg"
 
 

@@ -4,11 +4,17 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from gateway.app import create_app
-
-from .support import EchoUpstream, GatewayFactory, KeyService, SigningMaterial, closed_url, gateway_settings
+from .support import (
+    EchoUpstream,
+    GatewayFactory,
+    KeyService,
+    SigningMaterial,
+    closed_url,
+    echo_upstreams,
+    start_gateway,
+)
 
 
 @pytest.fixture(scope="session")
@@ -19,10 +25,8 @@ def signing() -> SigningMaterial:
 @pytest.fixture
 async def upstreams(signing: SigningMaterial) -> AsyncIterator[dict[str, EchoUpstream]]:
     """Tenants and knowledge running; tickets and metrics behind closed ports."""
-    running = {name: await EchoUpstream(name, signing.verifier).start() for name in ("tenants", "knowledge")}
-    yield running
-    for upstream in running.values():
-        await upstream.stop()
+    async with echo_upstreams(signing.verifier, ("tenants", "knowledge")) as running:
+        yield running
 
 
 @pytest.fixture
@@ -33,9 +37,7 @@ async def make_gateway(signing: SigningMaterial, upstreams: dict[str, EchoUpstre
     async def make(**overrides: Any) -> TestClient[Any, Any]:
         urls = {"tickets": closed_url(), "metrics": closed_url()}
         urls.update({name: upstream.url for name, upstream in upstreams.items()})
-        app = create_app(gateway_settings(signing, urls, **overrides))
-        client: TestClient[Any, Any] = TestClient(TestServer(app))
-        await client.start_server()
+        client = await start_gateway(signing, urls, **overrides)
         clients.append(client)
         return client
 

@@ -7,13 +7,17 @@ import base64
 import hashlib
 import json
 import secrets
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from kit.errors import ProblemError
 from kit.identity import Identity, InternalTokenVerifier, generate_signing_key, jwks, private_key_pem
@@ -22,9 +26,16 @@ from kit.local.postgres import free_port
 KID = "gateway-test"
 ARTLAND_KEY = "artland-key-0123456789"
 OPERATOR_KEY = "operator-key-0123456789"
+# People's desks (kind "user"): what they may do is the services' decision, so every route lets them through.
 API_KEYS: dict[str, dict[str, Any]] = {
-    ARTLAND_KEY: {"subject": "artland-app", "tenant": "artland", "roles": ["agent"], "scopes": ["tickets:read"]},
-    OPERATOR_KEY: {"subject": "ops-console", "tenant": None, "roles": ["operator"]},
+    ARTLAND_KEY: {
+        "subject": "artland-app",
+        "tenant": "artland",
+        "roles": ["agent"],
+        "scopes": ["tickets:read"],
+        "kind": "user",
+    },
+    OPERATOR_KEY: {"subject": "ops-console", "tenant": None, "roles": ["operator"], "kind": "user"},
 }
 
 GatewayFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
@@ -71,6 +82,13 @@ def closed_url() -> str:
     return f"http://127.0.0.1:{free_port()}"
 
 
+async def start_gateway(signing: SigningMaterial, urls: dict[str, str], **overrides: Any) -> TestClient[Any, Any]:
+    """A running gateway in front of ``urls``; ``overrides`` change its settings. Close it when done."""
+    client: TestClient[Any, Any] = TestClient(TestServer(create_app(gateway_settings(signing, urls, **overrides))))
+    await client.start_server()
+    return client
+
+
 CHUNK = 64 * 1024
 
 
@@ -87,11 +105,15 @@ class Call:
 
 @dataclass
 class EchoUpstream:
-    """A service that records each call and answers with what it received and whom the token names."""
+    """A service that records each call and answers with what it received and whom the token names.
+
+    As the tenants service it also states ``grants`` to the gateway loading its grant directory.
+    """
 
     name: str
     verifier: InternalTokenVerifier
     openapi: dict[str, Any] | None = None
+    grants: list[dict[str, Any]] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     server: TestServer | None = None
 
@@ -103,8 +125,8 @@ class EchoUpstream:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/openapi.json", self._openapi)
-        # The gateway loads the grant directory from the tenants service at start: none here, and not a call.
-        app.router.add_get("/v1/internal/grants", self._no_grants)
+        # The gateway loads the grant directory from the tenants service at start: not a call.
+        app.router.add_get("/v1/internal/grants", self._grants)
         app.router.add_route("*", "/{path:.*}", self._echo)
         return app
 
@@ -117,8 +139,8 @@ class EchoUpstream:
         if self.server is not None:
             await self.server.close()
 
-    async def _no_grants(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response({"items": []})
+    async def _grants(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response({"items": self.grants})
 
     async def _openapi(self, request: web.Request) -> web.StreamResponse:
         if self.openapi is None:
@@ -169,6 +191,42 @@ class EchoUpstream:
             "kind": identity.kind,
             "token": token,
         }
+
+
+@asynccontextmanager
+async def echo_upstreams(
+    verifier: InternalTokenVerifier, names: Iterable[str]
+) -> AsyncIterator[dict[str, EchoUpstream]]:
+    """Echo services by name, running until the block ends."""
+    running: dict[str, EchoUpstream] = {}
+    try:
+        for name in names:
+            running[name] = await EchoUpstream(name, verifier).start()
+        yield running
+    finally:
+        for upstream in running.values():
+            await upstream.stop()
+
+
+def grant(
+    tenant: str = "artland", grantee: str = "oldenburg", roles: tuple[str, ...] = ("agent",), **when: Any
+) -> dict[str, Any]:
+    """A grant as the tenants service states it."""
+    return {
+        "id": str(uuid.uuid4()),
+        "tenant_id": tenant,
+        "grantee_tenant": grantee,
+        "roles": list(roles),
+        "valid_from": when.get("valid_from", days_from_now(-1)),
+        "valid_until": when.get("valid_until"),
+        "created_by": "ops",
+        "created_at": days_from_now(-1),
+    }
+
+
+def days_from_now(days: float) -> str:
+    """An ISO instant ``days`` from now (negative: in the past)."""
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
 
 
 def pattern(size: int) -> bytes:
@@ -247,7 +305,7 @@ def verified(tenant: str, client_id: str, *, expires_at: str | None = None, **ex
         "tenant_id": tenant,
         "client_id": client_id,
         "client_name": "Open311 portal",
-        "scopes": ["open311:write"],
+        "scopes": ["knowledge:read", "open311:write"],
         "roles": ["integration_client"],
         "key_id": "9a0e6f5c-0000-4000-8000-000000000001",
         "key_prefix": "abcdefgh",
@@ -296,6 +354,19 @@ class KeyService:
         if answer is None:
             return web.json_response({"status": 404, "detail": "No such API key."}, status=404)
         return web.json_response(answer)
+
+
+DEMO_TOKEN = "/auth/demo/token"
+
+
+async def demo_token(gateway: TestClient[Any, Any], **body: Any) -> str:
+    """A demo token from a gateway with ``demo_tokens`` on; ``body`` names subject, tenant, roles, scopes."""
+    response = await gateway.post(DEMO_TOKEN, json=body)
+    assert response.status == 200, await response.text()
+    answer = await response.json()
+    assert (answer["token_type"], answer["expires_in"]) == ("Bearer", 3600)
+    token: str = answer["access_token"]
+    return token
 
 
 def app_of(client: TestClient[Any, Any]) -> web.Application:

@@ -53,7 +53,7 @@ async def test_a_tenant_key_is_verified_once_then_served_from_the_cache(
     identity = (await second.json())["identity"]
     assert identity["subject"] == f"client:{CLIENT_ID}"
     assert (identity["tenant"], identity["kind"]) == ("artland", "client")
-    assert (identity["roles"], identity["scopes"]) == (["integration_client"], ["open311:write"])
+    assert (identity["roles"], identity["scopes"]) == (["integration_client"], ["knowledge:read", "open311:write"])
 
 
 async def test_the_configured_keys_work_beside_tenant_keys_without_asking_the_tenants_service(

@@ -23,7 +23,7 @@ from tenants.settings import get_settings
 from .support import OPERATOR_KEY, EchoUpstream, GatewayFactory, SigningMaterial, app_of
 
 ARTLAND = {"id": "artland", "name": "Samtgemeinde Artland", "ars": "034595406029", "ags": "03459029", "state": "NI"}
-PORTAL = {"name": "Open311 portal", "scopes": ["open311:write", "tickets:read"]}
+PORTAL = {"name": "Open311 portal", "scopes": ["knowledge:read", "open311:write", "tickets:read"]}
 OPERATOR = {"X-API-Key": OPERATOR_KEY}
 
 
@@ -89,7 +89,7 @@ async def test_a_revoked_key_is_refused_through_the_gateway_within_five_seconds(
             "artland",
             "client",
         )
-        assert identity["scopes"] == ["open311:write", "tickets:read"]
+        assert identity["scopes"] == ["knowledge:read", "open311:write", "tickets:read"]
         assert len(upstreams["knowledge"].calls) == 1
 
         revoked = await gateway.post(f"/v1/tenants/artland/clients/{client['id']}/revoke", headers=OPERATOR)

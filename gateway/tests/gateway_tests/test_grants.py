@@ -6,7 +6,6 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import nats
@@ -21,7 +20,7 @@ from kit.identity import Identity, InternalTokenSigner, InternalTokenVerifier, g
 from kit.testing.events import eventually
 from kit.testing.infra import InfraServers
 
-from .support import API_KEYS, EchoUpstream, GatewayFactory, app_of
+from .support import API_KEYS, EchoUpstream, GatewayFactory, app_of, days_from_now, grant
 
 Client = TestClient[Any, Any]
 PERSON_KEY = "oldenburg-agent-key-0123456789"
@@ -29,29 +28,9 @@ CLIENT_KEY = "oldenburg-app-key-0123456789"
 KEYS = {
     **API_KEYS,
     PERSON_KEY: {"subject": "anna", "tenant": "oldenburg", "roles": ["agent", "back_office"], "kind": "user"},
-    CLIENT_KEY: {"subject": "oldenburg-app", "tenant": "oldenburg", "roles": ["agent"]},
+    CLIENT_KEY: {"subject": "oldenburg-app", "tenant": "oldenburg", "roles": ["agent"], "scopes": ["knowledge:read"]},
 }
 ARTLAND = "/v1/tenants/artland/knowledge/articles"
-
-
-def grant(
-    tenant: str = "artland", grantee: str = "oldenburg", roles: tuple[str, ...] = ("agent",), **when: Any
-) -> dict[str, Any]:
-    """A grant as the tenants service states it."""
-    return {
-        "id": str(uuid.uuid4()),
-        "tenant_id": tenant,
-        "grantee_tenant": grantee,
-        "roles": list(roles),
-        "valid_from": when.get("valid_from", _at(-1)),
-        "valid_until": when.get("valid_until"),
-        "created_by": "ops",
-        "created_at": _at(-1),
-    }
-
-
-def _at(days: float) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
 
 
 @dataclass
@@ -140,8 +119,8 @@ async def test_an_oldenburg_agent_acts_for_artland_through_its_grant_in_the_gran
         [],
         [grant(grantee="muenchen")],
         [grant(roles=("knowledge_editor",))],
-        [grant(valid_from=_at(-2), valid_until=_at(-1))],
-        [grant(valid_from=_at(1))],
+        [grant(valid_from=days_from_now(-2), valid_until=days_from_now(-1))],
+        [grant(valid_from=days_from_now(1))],
     ],
     ids=["none", "another-grantee", "no-common-role", "expired", "not-yet"],
 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from gateway.headers import client_response_headers, request_id, upstream_request_headers
+from multidict import CIMultiDict
+
+from gateway.headers import client_response_headers, continue_trace, request_id, upstream_request_headers
 
 
 def test_identity_and_hop_by_hop_headers_are_dropped_on_the_way_in() -> None:
@@ -82,3 +84,21 @@ def test_request_id_is_kept_only_when_well_formed() -> None:
         generated = request_id(offered)
         assert generated != offered
         assert len(generated) == 32
+
+
+def test_without_recorded_spans_the_clients_trace_context_travels_on_unchanged() -> None:
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    received = CIMultiDict({"traceparent": parent, "tracestate": "vendor=1", "baggage": "a=b"})
+    forwarded: CIMultiDict[str] = CIMultiDict()
+
+    continue_trace(received, forwarded, recording=False)
+
+    assert dict(forwarded) == {"traceparent": parent, "tracestate": "vendor=1"}
+
+
+def test_a_malformed_traceparent_is_not_passed_on() -> None:
+    forwarded: CIMultiDict[str] = CIMultiDict()
+
+    continue_trace(CIMultiDict({"traceparent": "00-nonsense", "tracestate": "x=1"}), forwarded, recording=False)
+
+    assert not forwarded

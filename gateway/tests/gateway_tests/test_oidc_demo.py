@@ -14,21 +14,12 @@ from gateway.demo_issuer import DemoIssuer, load_demo_key
 from gateway.settings import GatewaySettings
 
 from .oidc_support import new_ec
-from .support import GatewayFactory, SigningMaterial
+from .support import GatewayFactory, SigningMaterial, demo_token
 
 Client = TestClient[Any, Any]
 KNOWLEDGE = "/v1/tenants/artland/knowledge/articles"
 TOKEN = "/auth/demo/token"
 JWKS = "/auth/demo/jwks.json"
-
-
-async def _token(gateway: Client, **body: Any) -> str:
-    response = await gateway.post(TOKEN, json=body)
-    assert response.status == 200, await response.text()
-    answer = await response.json()
-    assert (answer["token_type"], answer["expires_in"]) == ("Bearer", 3600)
-    token: str = answer["access_token"]
-    return token
 
 
 async def test_demo_tokens_are_off_by_default(gateway: Client) -> None:
@@ -42,7 +33,7 @@ async def test_demo_tokens_are_off_by_default(gateway: Client) -> None:
 
 async def test_a_demo_token_acts_for_its_tenant_with_its_roles(make_gateway: GatewayFactory) -> None:
     gateway = await make_gateway(demo_tokens=True)
-    token = await _token(gateway, subject="erika", tenant="artland", roles=["agent"], scopes=["tickets:read"])
+    token = await demo_token(gateway, subject="erika", tenant="artland", roles=["agent"], scopes=["tickets:read"])
 
     response = await gateway.get(KNOWLEDGE, headers={"Authorization": f"Bearer {token}"})
 
@@ -56,7 +47,7 @@ async def test_a_demo_token_acts_for_its_tenant_with_its_roles(make_gateway: Gat
 
 async def test_a_demo_token_for_one_tenant_on_another_tenants_url_is_not_found(make_gateway: GatewayFactory) -> None:
     gateway = await make_gateway(demo_tokens=True)
-    token = await _token(gateway, subject="erika", tenant="artland", roles=["agent"])
+    token = await demo_token(gateway, subject="erika", tenant="artland", roles=["agent"])
 
     response = await gateway.get("/v1/tenants/oldenburg/knowledge/articles", headers={"X-API-Key": token})
 
@@ -65,7 +56,7 @@ async def test_a_demo_token_for_one_tenant_on_another_tenants_url_is_not_found(m
 
 async def test_an_operator_demo_token_needs_no_tenant(make_gateway: GatewayFactory) -> None:
     gateway = await make_gateway(demo_tokens=True)
-    token = await _token(gateway, subject="ops", roles=["operator"])
+    token = await demo_token(gateway, subject="ops", roles=["operator"])
 
     response = await gateway.get("/v1/tenants/oldenburg", headers={"Authorization": f"Bearer {token}"})
 

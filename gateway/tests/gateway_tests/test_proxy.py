@@ -138,7 +138,7 @@ async def test_internal_token_verifies_and_carries_roles_and_scopes(gateway: Cli
     assert identity.tenant_id == "artland"
     assert identity.roles == frozenset({"agent"})
     assert identity.scopes == frozenset({"tickets:read"})
-    assert identity.kind == "client"
+    assert identity.kind == "user"
 
 
 async def test_internal_token_is_reused_between_requests(gateway: Client) -> None:

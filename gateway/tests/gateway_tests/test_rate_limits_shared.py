@@ -28,8 +28,8 @@ PORTAL_KEY = "artland-portal-key-0123456789"
 BURG_KEY = "burg-key-0123456789"
 KEYS = {
     **API_KEYS,
-    PORTAL_KEY: {"subject": "artland-portal", "tenant": "artland", "roles": ["agent"]},
-    BURG_KEY: {"subject": "burg-app", "tenant": "burg", "roles": ["agent"]},
+    PORTAL_KEY: {"subject": "artland-portal", "tenant": "artland", "roles": ["agent"], "scopes": ["knowledge:read"]},
+    BURG_KEY: {"subject": "burg-app", "tenant": "burg", "roles": ["agent"], "scopes": ["knowledge:read"]},
 }
 
 

@@ -283,7 +283,8 @@ async def test_events_arriving_within_the_batch_wait_share_one_transaction(
     subscription = Subscription(
         durable="kit-grouped", stream=STREAM, subjects=(f"{SERVICE}.*.note.added.v1",), handler=note_transaction
     )
-    consumer = EventConsumer(subscription, database=database, nats=nats_client, batch_wait=1.0, fetch_timeout=0.5)
+    # Long enough that the second event arrives within it on a loaded machine as well.
+    consumer = EventConsumer(subscription, database=database, nats=nats_client, batch_wait=3.0, fetch_timeout=0.5)
     async with running(consumer):
         await commit_note(database, "artland", "first")
         await relay.relay_once()

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import time
 
+import jwt
 import pytest
 
 from kit.errors import Unauthorized
 from kit.identity import (
+    ALGORITHM,
+    AUDIENCE,
+    ISSUER,
     Identity,
     InternalTokenSigner,
     InternalTokenVerifier,
@@ -68,3 +72,19 @@ def test_system_identity_acts_for_the_events_tenant() -> None:
     system = Identity.system("artland")
     assert system.tenant_id == "artland"
     assert system.kind == "system"
+
+
+def test_the_public_reading_anonymously_round_trips() -> None:
+    signer, verifier = _pair()
+    public = Identity(subject="anonymous", tenant_id="artland", roles=frozenset({"public"}), kind="anonymous")
+    assert verifier.verify(signer.sign(public)) == public
+
+
+def test_a_token_of_an_unknown_principal_kind_is_refused() -> None:
+    key = generate_signing_key()
+    verifier = InternalTokenVerifier.from_jwks(jwks({"k1": key.public_key()}))
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "iat": now, "exp": now + 60, "kind": "wizard"}
+    token = jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": "k1"})
+    with pytest.raises(Unauthorized, match="principal kind"):
+        verifier.verify(token)

@@ -12,9 +12,11 @@ from tenants.client.keys import PREFIX_PATTERN
 
 # What a client may be granted; the gateway enforces each scope on its routes.
 Scope = Literal[
+    "contacts:read",
     "contacts:write",
     "figures:read",
     "knowledge:read",
+    "open311:read",
     "open311:write",
     "tickets:read",
     "tickets:write",

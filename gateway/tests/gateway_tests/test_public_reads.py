@@ -1,0 +1,51 @@
+"""The public reading a tenant's public routes: limited per client address and per tenant like any caller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestClient
+
+from kit.errors import PROBLEM_JSON
+
+from .support import GatewayFactory
+
+Client = TestClient[Any, Any]
+PUBLIC = "/v1/tenants/{tenant}/public/articles"
+
+
+def _from(address: str) -> aiohttp.ClientSession:
+    """A session whose connections leave from ``address``: every 127/8 address is this machine."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(address, 0)))
+
+
+async def _reads(gateway: Client, session: aiohttp.ClientSession, tenant: str, count: int) -> list[str]:
+    """``count`` credential-free reads of ``tenant``'s public articles: "200", or "429 <limit>"."""
+    outcomes = []
+    for _ in range(count):
+        async with session.get(gateway.make_url(PUBLIC.format(tenant=tenant))) as response:
+            if response.status != 429:
+                outcomes.append(str(response.status))
+                continue
+            assert response.headers["Content-Type"] == PROBLEM_JSON
+            outcomes.append(f"429 {(await response.json(content_type=None))['limit']}")
+    return outcomes
+
+
+async def test_each_client_address_has_its_own_limit_and_all_count_toward_the_tenants(
+    make_gateway: GatewayFactory,
+) -> None:
+    gateway = await make_gateway(rate_limit_client=2, rate_limit_tenant=3, rate_limit_window=3600)
+    second, third = _from("127.0.0.2"), _from("127.0.0.3")
+    try:
+        first_reads = await _reads(gateway, gateway.session, "artland", 3)
+        second_reads = await _reads(gateway, second, "artland", 2)
+        third_reads = await _reads(gateway, third, "oldenburg", 1) + await _reads(gateway, third, "artland", 1)
+    finally:
+        await second.close()
+        await third.close()
+
+    assert first_reads == ["200", "200", "429 client"]
+    assert second_reads == ["200", "429 tenant"]
+    assert third_reads == ["200", "429 tenant"]

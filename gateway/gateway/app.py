@@ -152,7 +152,8 @@ def create_app(settings: GatewaySettings) -> web.Application:
     key_events = KeyEvents(cache, nats_url=settings.nats_url, name=settings.service_name, listeners=[proxy.grants])
     proxy.audit = AccessAudit(lambda: key_events.client)
     app = web.Application(client_max_size=settings.max_body_bytes)
-    BrowserPolicy(settings.cors_origins, hsts_seconds=settings.hsts_seconds).install(app)
+    browser = BrowserPolicy(settings.cors_origins, hsts_seconds=settings.hsts_seconds)
+    browser.install(app)
     app[PROXY] = proxy
     app[KEY_VERIFIER] = verifier
     app[OIDC] = oidc
@@ -178,6 +179,7 @@ def create_app(settings: GatewaySettings) -> web.Application:
         ("/docs/assets/{name}", docs_asset),
     ):
         app.router.add_route("*", path, _own_endpoint(handler))
+    browser.add_preflight(app, proxy.handle)
     app.router.add_route("*", "/{path:.*}", proxy.handle)
     return app
 

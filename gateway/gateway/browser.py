@@ -48,13 +48,23 @@ class BrowserPolicy:
         self.hsts = f"max-age={hsts_seconds}; includeSubDomains" if hsts_seconds > 0 else None
 
     def install(self, app: web.Application) -> None:
-        app.middlewares.append(self._preflight)
+        """Decorate every response; call ``add_preflight`` once the application's own endpoints are routed."""
         app.on_response_prepare.append(self._decorate)
 
-    @web.middleware
-    async def _preflight(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.method != "OPTIONS" or "Access-Control-Request-Method" not in request.headers:
-            return await handler(request)
+    def add_preflight(self, app: web.Application, fallback: Handler) -> None:
+        """Answer CORS preflights on every path; other ``OPTIONS`` requests go to ``fallback``.
+
+        A route, not a middleware: an application without middlewares skips wrapping every request's handler.
+        """
+
+        async def options(request: web.Request) -> web.StreamResponse:
+            if "Access-Control-Request-Method" not in request.headers:
+                return await fallback(request)
+            return self._preflight(request)
+
+        app.router.add_route("OPTIONS", "/{path:.*}", options)
+
+    def _preflight(self, request: web.Request) -> web.StreamResponse:
         origin = request.headers.get("Origin", "")
         if origin not in self.origins:
             return web.Response(status=403)

@@ -31,6 +31,19 @@ async def test_a_configured_origin_gets_its_preflight_answered_by_the_gateway(ma
     assert "Access-Control-Allow-Origin" not in stranger.headers
 
 
+async def test_an_options_request_that_is_no_preflight_goes_through_like_any_other(
+    make_gateway: GatewayFactory,
+) -> None:
+    gateway = await make_gateway(cors_origins=[DESK])
+
+    anonymous = await gateway.options("/v1/tenants/artland", headers={"Origin": DESK})
+    proxied = await gateway.options("/v1/tenants/artland", headers={"Origin": DESK, "X-API-Key": ARTLAND_KEY})
+
+    assert anonymous.status == 401
+    assert proxied.status != 401
+    assert proxied.headers["Access-Control-Allow-Origin"] == DESK
+
+
 async def test_answers_to_a_configured_origin_expose_what_a_frontend_reads(make_gateway: GatewayFactory) -> None:
     gateway = await make_gateway(cors_origins=[DESK])
 

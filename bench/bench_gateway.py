@@ -1,49 +1,58 @@
-"""Gateway throughput against a bare aiohttp pass-through proxy in front of the same upstream.
+"""Gateway throughput and added latency for a small authenticated GET, against calling the service directly.
 
-Baseline: the smallest aiohttp.web proxy (one shared ClientSession, headers copied, body read whole),
-which PITFALLS measured at about 74 % of nginx on this kind of machine. Ours: ``python -m gateway``
-with an API key, tenant scope, a signed internal token (cached), header filtering, request id,
-tracing with no exporter, metrics. Both forward ``GET /v1/tenants/artland`` to one minimal aiohttp
-upstream; ``wrk`` drives 64 connections. The direct upstream rate is printed for scale.
+The service: the tenants service as deployed (``python -m kit.serve``, real PostgreSQL), answering
+``GET /v1/tenants/{id}`` for 50 seeded tenants. Called four ways in the same run, rounds alternating:
 
-    .venv/bin/python bench/bench_gateway.py [--quick] [--connections 64] [--seconds 5] [--rounds 3]
+- direct: with an internal token the gateway's key signed (what the gateway itself sends);
+- nginx: a plain reverse proxy with keep-alive upstream connections, the same token passed through;
+- bare aiohttp proxy: the smallest aiohttp.web pass-through, the same token passed through;
+- gateway: ``python -m gateway`` with an API key per tenant: key look-up, tenant scope, rate limits, a signed
+  internal token (cached), header filtering, request id, tracing with no exporter, metrics and the access audit.
+
+Figures: requests per second at 64 connections as a ratio to direct (target ≥ 0.70), and the p50 the gateway adds
+at one connection (target ≤ 0.3 ms). ``wrk`` drives the load; without it the script says so and passes.
+
+    .venv/bin/python bench/bench_gateway.py [--quick] [--seconds S] [--rounds R]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PYTHON, ROOT, print_table, stop_process, verdict, wait_for_http
-from kit.identity import generate_signing_key, private_key_pem
+from bench.bench_tenant_read import POOL_SIZE, Server, seed, start_server, tenant_ids
+from bench.common import (
+    PYTHON,
+    ROOT,
+    BenchDatabase,
+    bench_servers,
+    cpu_seconds,
+    median,
+    print_header,
+    print_table,
+    stop_process,
+    tenants_database,
+    verdict,
+    wait_for_http,
+)
+from kit.identity import Identity, InternalTokenSigner, generate_signing_key, jwks, private_key_pem
 from kit.local.postgres import free_port
 
-TARGET = 0.8
-API_KEY = "bench-key-7Q2m9xV4pL"
-PATH = "/v1/tenants/artland"
-
-_UPSTREAM = """
-import sys, uvloop
-from aiohttp import web
-BODY = b'{"id":"artland","name":"Samtgemeinde Artland","state":"active","created_at":"2026-11-23T10:00:00Z"}'
-async def tenant(request):
-    return web.Response(body=BODY, content_type="application/json")
-app = web.Application()
-app.router.add_get("/v1/tenants/{tenant}", tenant)
-app.router.add_get("/healthz", tenant)
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None, loop=uvloop.new_event_loop())
-"""
+THROUGHPUT_TARGET = 0.70
+ADDED_P50_TARGET_MS = 0.3
+CONNECTIONS = 64
+KEY_ID = "bench"
 
 _BARE_PROXY = """
 import sys, uvloop, aiohttp
@@ -69,149 +78,237 @@ app.router.add_route("*", "/{path:.*}", forward)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None, loop=uvloop.new_event_loop())
 """
 
+_NGINX = """
+worker_processes 1;
+daemon off;
+pid {workdir}/nginx.pid;
+error_log {workdir}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {workdir}/nginx-body;
+    proxy_temp_path {workdir}/nginx-proxy;
+    fastcgi_temp_path {workdir}/nginx-fastcgi;
+    uwsgi_temp_path {workdir}/nginx-uwsgi;
+    scgi_temp_path {workdir}/nginx-scgi;
+    upstream service {{ server {upstream}; keepalive 128; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://service;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }}
+    }}
+}}
+"""
+
 
 @dataclass(frozen=True)
-class WrkResult:
-    requests_per_second: float
+class Run:
+    """What one wrk run measured; ``cpu_us`` is the front process's CPU per request (None: no front process)."""
+
+    rate: float
     p50_ms: float
-    p99_ms: float
-    errors: int
-    cpu_us_per_request: float | None
+    failures: int
+    cpu_us: float | None
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """User plus system CPU time of a process so far (Linux), or None where /proc is missing."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+@dataclass(frozen=True)
+class Target:
+    """One way to reach the service: a URL, the requests it gets, and the process in front (None: direct)."""
+
+    label: str
+    url: str
+    script: Path
+    front_pid: int | None
 
 
 def _milliseconds(value: str) -> float:
-    found = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", value)
+    found = re.fullmatch(r"([\d.]+)(us|ms|s)", value)
     if found is None:
         raise ValueError(f"not a wrk duration: {value!r}")
     number, unit = found.groups()
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}[unit]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def run_wrk(url: str, *, connections: int, seconds: int, pid: int) -> WrkResult:
-    """Drive ``url`` with wrk, parse its summary and charge the CPU time of process ``pid`` per request."""
-    cpu_before = _cpu_seconds(pid)
-    output = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", f"X-API-Key: {API_KEY}", url],
-        check=True,
+def run_wrk(target: Target, *, connections: int, seconds: float) -> Run:
+    """Load ``target`` with wrk (one thread) and charge the CPU time of the process in front of the service."""
+    cpu_before = cpu_seconds(target.front_pid) if target.front_pid else 0.0
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "-s", str(target.script), target.url],
         capture_output=True,
         text=True,
+        check=True,
     ).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    # The latency distribution's own lines ("     99%    4.20ms"), not a "+/- Stdev" column ending in 99%.
-    p50 = _milliseconds(re.search(r"^\s+50%\s+(\S+)$", output, re.M).group(1))  # type: ignore[union-attr]
-    p99 = _milliseconds(re.search(r"^\s+99%\s+(\S+)$", output, re.M).group(1))  # type: ignore[union-attr]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
-    cpu_after = _cpu_seconds(pid)
-    cpu = None if cpu_before is None or cpu_after is None else (cpu_after - cpu_before) / requests * 1e6
-    return WrkResult(rate, p50, p99, int(errors.group(1)) if errors else 0, cpu)
+    total = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
+    p50 = re.search(r"^\s+50%\s+(\S+)$", out, re.M)
+    if total is None or p50 is None:
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    requests = int(total.group(1))
+    elapsed = float(total.group(2)) / (1000 if total.group(3) == "ms" else 1)
+    failures = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failed = (int(failures.group(1)) if failures else 0) + (sum(map(int, errors.groups())) if errors else 0)
+    cpu = (cpu_seconds(target.front_pid) - cpu_before) / requests * 1e6 if target.front_pid else None
+    return Run(requests / elapsed, _milliseconds(p50.group(1)), failed, cpu)
 
 
-def _median_run(runs: list[WrkResult]) -> WrkResult:
-    ordered = sorted(runs, key=lambda run: run.requests_per_second)
-    return ordered[len(ordered) // 2]
-
-
-def _start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([PYTHON, *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="3 s per measurement")
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=3)
-    options = parser.parse_args()
-    seconds = 3 if options.quick else options.seconds
-    rounds = 1 if options.quick else options.rounds
-    if shutil.which("wrk") is None:
-        print("SKIP: wrk is not installed")
-        return 0
-    load = os.getloadavg()
-    print("== Gateway throughput: python -m gateway against a bare aiohttp proxy, same upstream")
-    print(
-        f"   target: gateway >= {TARGET} x bare proxy; {options.connections} connections, "
-        f"median of {rounds} rounds of {seconds} s"
+def wrk_script(path: Path, requests: Sequence[tuple[str, str, str]]) -> Path:
+    """A wrk Lua script cycling through (path, header, value) requests."""
+    entries = ",\n".join(f'  wrk.format("GET", "{p}", {{["{h}"] = "{v}"}})' for p, h, v in requests)
+    path.write_text(
+        "local requests = {}\nlocal next_one = 0\n"
+        f"init = function(args)\n requests = {{\n{entries}\n }}\nend\n"
+        "request = function()\n  next_one = next_one % #requests + 1\n  return requests[next_one]\nend\n"
     )
-    print(f"   machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    return path
 
-    workdir = Path(tempfile.mkdtemp(prefix="zentrale-bench-gateway-"))
-    processes: list[subprocess.Popen[bytes]] = []
+
+def _start(label: str, command: list[str], workdir: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    log = open(workdir / f"{label}.log", "wb")  # noqa: SIM115 - the process writes it until it ends
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def measure(database: BenchDatabase, nats_url: str, workdir: Path, seconds: float, rounds: int) -> int:
+    """Start the service and the three fronts, load them in alternation; print the tables and the verdict."""
+    key = generate_signing_key()
+    (workdir / "signing.pem").write_bytes(private_key_pem(key))
+    signer = InternalTokenSigner(key, kid=KEY_ID, ttl_seconds=3600)
+    asyncio.run(seed(database.runtime_url))
+    tenants = tenant_ids()
+    tokens = {t: signer.sign(Identity(subject=f"desk-{t}", tenant_id=t, roles=frozenset({"agent"}))) for t in tenants}
+    api_keys = {f"bench-key-{t}-7Q2m9xV4pL": t for t in tenants}
+    (workdir / "api-keys.json").write_text(
+        json.dumps(
+            {k: {"subject": f"desk-{t}", "tenant": t, "roles": ["agent"], "kind": "user"} for k, t in api_keys.items()}
+        )
+    )
+    direct_script = wrk_script(
+        workdir / "direct.lua", [(f"/v1/tenants/{t}", "Authorization", f"Bearer {tokens[t]}") for t in tenants]
+    )
+    gateway_script = wrk_script(
+        workdir / "gateway.lua", [(f"/v1/tenants/{t}", "X-API-Key", k) for k, t in api_keys.items()]
+    )
+    env = {
+        "ZENTRALE_ENV": "development",
+        "TENANTS_DATABASE_URL": database.runtime_url,
+        "TENANTS_DB_POOL_SIZE": str(POOL_SIZE),
+        "NATS_URL": nats_url,
+        "ZENTRALE_INTERNAL_PUBLIC_KEYS": json.dumps(jwks({KEY_ID: key.public_key()})),
+    }
+    probe = (f"/v1/tenants/{tenants[0]}", {"Authorization": f"Bearer {tokens[tenants[0]]}"})
+    service: Server | None = None
+    fronts: list[subprocess.Popen[bytes]] = []
     try:
-        key_file = workdir / "signing.pem"
-        key_file.write_bytes(private_key_pem(generate_signing_key()))
-        grants = {API_KEY: {"subject": "bench", "tenant": "artland", "roles": ["agent"]}}
-        (workdir / "api-keys.json").write_text(json.dumps(grants))
-        upstream_port, bare_port, gateway_port = free_port(), free_port(), free_port()
-        upstream = f"http://127.0.0.1:{upstream_port}"
-        processes.append(_start(["-c", _UPSTREAM, str(upstream_port)]))
-        wait_for_http(f"{upstream}/healthz", processes[-1])
-        processes.append(_start(["-c", _BARE_PROXY, str(bare_port), upstream]))
-        wait_for_http(f"http://127.0.0.1:{bare_port}{PATH}", processes[-1])
-        env = {
-            **os.environ,
-            "ZENTRALE_ENV": "development",
+        service = start_server("tenants service", "tenants.app:create_app", env, workdir, probe, as_deployed=True)
+        upstream = service.url.removeprefix("http://")
+        nginx_port, bare_port, gateway_port = free_port(), free_port(), free_port()
+        (workdir / "nginx.conf").write_text(_NGINX.format(workdir=workdir, upstream=upstream, port=nginx_port))
+        nginx = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+        targets = [Target("direct", service.url, direct_script, None)]
+        if nginx is not None:
+            fronts.append(_start("nginx", [nginx, "-c", str(workdir / "nginx.conf"), "-p", str(workdir)], workdir))
+            targets.append(Target("nginx", f"http://127.0.0.1:{nginx_port}", direct_script, fronts[-1].pid))
+        fronts.append(_start("bare proxy", [PYTHON, "-c", _BARE_PROXY, str(bare_port), service.url], workdir))
+        targets.append(Target("bare aiohttp proxy", f"http://127.0.0.1:{bare_port}", direct_script, fronts[-1].pid))
+        gateway_env = {
+            **env,
             "LOG_LEVEL": "WARNING",
             "GATEWAY_PORT": str(gateway_port),
-            "GATEWAY_SIGNING_KEY": str(key_file),
+            "GATEWAY_SIGNING_KEY": str(workdir / "signing.pem"),
+            "GATEWAY_SIGNING_KEY_ID": KEY_ID,
             "GATEWAY_API_KEYS": str(workdir / "api-keys.json"),
-            "GATEWAY_TENANTS_URL": upstream,
-            # The load comes from one API key: the limits must not be what is measured.
+            "GATEWAY_TENANTS_URL": service.url,
+            # Each tenant's key makes ~100 requests per second: the limits must not be what is measured.
             "GATEWAY_RATE_LIMIT_CLIENT": "1000000000",
             "GATEWAY_RATE_LIMIT_TENANT": "1000000000",
         }
-        processes.append(_start(["-m", "gateway"], env))
-        wait_for_http(f"http://127.0.0.1:{gateway_port}/readyz", processes[-1])
-
-        targets = {
-            "upstream direct": (f"{upstream}{PATH}", processes[0].pid),
-            "bare aiohttp proxy": (f"http://127.0.0.1:{bare_port}{PATH}", processes[1].pid),
-            "gateway": (f"http://127.0.0.1:{gateway_port}{PATH}", processes[2].pid),
-        }
+        fronts.append(_start("gateway", [PYTHON, "-m", "gateway"], workdir, gateway_env))
+        targets.append(Target("gateway", f"http://127.0.0.1:{gateway_port}", gateway_script, fronts[-1].pid))
+        gateway_probe = {"X-API-Key": next(iter(api_keys))}
+        for target, process in zip(targets[1:], fronts, strict=True):
+            headers = gateway_probe if target.label == "gateway" else probe[1]
+            wait_for_http(target.url + probe[0], process, headers=headers)
+        for target in targets:
+            run_wrk(target, connections=CONNECTIONS, seconds=2)
+        wide: dict[str, list[Run]] = {t.label: [] for t in targets}
+        narrow: dict[str, list[Run]] = {t.label: [] for t in targets}
         # Rounds alternate between the targets, so a change in the machine's load hits all of them.
-        runs: dict[str, list[WrkResult]] = {name: [] for name in targets}
         for _ in range(rounds):
-            for name, (url, pid) in targets.items():
-                runs[name].append(run_wrk(url, connections=options.connections, seconds=seconds, pid=pid))
-        results = {name: _median_run(found) for name, found in runs.items()}
+            for target in targets:
+                wide[target.label].append(run_wrk(target, connections=CONNECTIONS, seconds=seconds))
+            for target in targets:
+                narrow[target.label].append(run_wrk(target, connections=1, seconds=seconds))
     finally:
-        for process in reversed(processes):
+        for process in reversed(fronts):
             stop_process(process)
-        shutil.rmtree(workdir, ignore_errors=True)
+        if service is not None:
+            stop_process(service.process)
 
-    baseline = results["bare aiohttp proxy"].requests_per_second
-    print_table(
-        ["path", "req/s", "p50 ms", "p99 ms", "non-2xx", "x bare proxy", "CPU us/req (front process)"],
-        [
+    def paired(runs: dict[str, list[Run]], label: str, value: str) -> float:
+        pairs = zip(runs[label], runs["direct"], strict=True)
+        if value == "rate":
+            return median([run.rate / base.rate for run, base in pairs])
+        return median([run.p50_ms - base.p50_ms for run, base in pairs])
+
+    rows = []
+    for label in wide:
+        cpu = [run.cpu_us for run in wide[label] if run.cpu_us is not None]
+        rows.append(
             [
-                name,
-                r.requests_per_second,
-                r.p50_ms,
-                r.p99_ms,
-                r.errors,
-                r.requests_per_second / baseline,
-                "-" if r.cpu_us_per_request is None else round(r.cpu_us_per_request),
+                label,
+                median([run.rate for run in wide[label]]),
+                paired(wide, label, "rate"),
+                round(median(cpu)) if cpu else "-",
+                median([run.p50_ms for run in narrow[label]]),
+                paired(narrow, label, "p50"),
             ]
-            for name, r in results.items()
+        )
+    print_table(
+        [
+            "path",
+            f"req/s at {CONNECTIONS}",
+            "x direct",
+            "front CPU us/req",
+            "p50 ms at 1",
+            "added p50 ms",
         ],
+        rows,
     )
-    ratio = results["gateway"].requests_per_second / baseline
-    clean = all(r.errors == 0 for r in results.values())
+    print("   x direct and added p50: medians over the rounds of each run against direct's run in the same round")
+    if "nginx" not in wide:
+        print("   nginx: not installed, no baseline row (apt-get install nginx-light)")
+    ratio = paired(wide, "gateway", "rate")
+    added = paired(narrow, "gateway", "p50")
+    failures = sum(run.failures for runs in (wide, narrow) for label in runs for run in runs[label])
     return verdict(
-        ratio >= TARGET and clean,
-        f"gateway {ratio:.2f} x bare aiohttp proxy (target {TARGET}), {'no' if clean else 'some'} non-2xx answers",
+        ratio >= THROUGHPUT_TARGET and added <= ADDED_P50_TARGET_MS and failures == 0,
+        f"gateway {ratio:.2f} x direct at {CONNECTIONS} connections (target >= {THROUGHPUT_TARGET}), "
+        f"adds {added:.3f} ms p50 at one connection (target <= {ADDED_P50_TARGET_MS}); {failures} failed requests",
     )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Measure the gateway against calling the service directly and print the verdict."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="shorter and fewer runs")
+    parser.add_argument("--seconds", type=float, help="seconds per run (default 5, 3 with --quick)")
+    parser.add_argument("--rounds", type=int, help="runs per target and width (default 3, 1 with --quick)")
+    args = parser.parse_args(argv)
+    seconds = args.seconds or (3.0 if args.quick else 5.0)
+    rounds = args.rounds or (1 if args.quick else 3)
+    print_header(
+        "Gateway: a small authenticated GET through the gateway against calling the service directly",
+        f">= {THROUGHPUT_TARGET} x direct at {CONNECTIONS} connections; <= {ADDED_P50_TARGET_MS} ms added p50 "
+        "at one connection; nginx and a bare aiohttp proxy reported as baselines",
+    )
+    if shutil.which("wrk") is None:
+        return verdict(True, "SKIP: wrk is not installed")
+    with bench_servers("gateway") as servers:
+        database = tenants_database(servers.admin_url)
+        return measure(database, servers.nats_url, servers.workdir, seconds, rounds)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

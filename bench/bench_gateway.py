@@ -263,6 +263,7 @@ def measure(database: BenchDatabase, nats_url: str, workdir: Path, seconds: floa
                 round(median(cpu)) if cpu else "-",
                 median([run.p50_ms for run in narrow[label]]),
                 paired(narrow, label, "p50"),
+                sum(run.failures for run in (*wide[label], *narrow[label])),
             ]
         )
     print_table(
@@ -273,6 +274,7 @@ def measure(database: BenchDatabase, nats_url: str, workdir: Path, seconds: floa
             "front CPU us/req",
             "p50 ms at 1",
             "added p50 ms",
+            "failed",
         ],
         rows,
     )

@@ -77,13 +77,20 @@ async def healthz(request: web.Request) -> web.StreamResponse:
 async def readyz(request: web.Request) -> web.StreamResponse:
     """Answer 200 once the signing key is loaded and the upstream client is open; report each service.
 
-    Services and NATS are reported, not required: a gateway taken out of rotation because one service is
-    down would turn that service's outage into everyone's. Without NATS revoked keys work until their
-    cache entry expires.
+    Services, NATS and the grants are reported, not required: a gateway taken out of rotation because one
+    service is down would turn that service's outage into everyone's. Without NATS revoked keys work until
+    their cache entry expires and each replica limits on its own; until the grants are loaded, the host's
+    agents reach only their own municipality.
     """
-    if request.app[PROXY].is_open:
-        events = "ok" if request.app[KEY_EVENTS].connected else "unavailable"
-        checks = {"signing_key": "ok", "upstream_client": "ok", "key_events": events}
+    proxy = request.app[PROXY]
+    if proxy.is_open:
+        checks = {
+            "signing_key": "ok",
+            "upstream_client": "ok",
+            "key_events": "ok" if request.app[KEY_EVENTS].connected else "unavailable",
+            "rate_limits": "shared" if request.app[RATE_LIMITS].shared else "local",
+            "grants": "loaded" if proxy.grants is not None and proxy.grants.loaded.is_set() else "not loaded",
+        }
         services = await request.app[READINESS].report()
         return web.json_response({"status": "ready", "checks": checks, "services": services})
     return problem_response(problem(503, detail="not ready", checks={"upstream_client": "closed"}))
@@ -148,7 +155,12 @@ def create_app(settings: GatewaySettings) -> web.Application:
         tokens=tokens,
         limiter=limiter,
     )
-    proxy.grants = Grants(tenants_url=settings.tenants_url, tokens=tokens, timeout=settings.key_verify_timeout)
+    proxy.grants = Grants(
+        tenants_url=settings.tenants_url,
+        tokens=tokens,
+        timeout=settings.key_verify_timeout,
+        refresh_seconds=settings.grants_refresh_seconds,
+    )
     key_events = KeyEvents(cache, nats_url=settings.nats_url, name=settings.service_name, listeners=[proxy.grants])
     proxy.audit = AccessAudit(lambda: key_events.client)
     app = web.Application(client_max_size=settings.max_body_bytes)

@@ -121,6 +121,9 @@ class GatewaySettings(KitSettings):
         5.0, ge=0, description="Seconds a key the tenants service does not know is refused without asking again"
     )
     key_verify_timeout: float = Field(2.0, gt=0, description="Seconds the tenants service has to verify a key")
+    grants_refresh_seconds: float = Field(
+        60.0, gt=0, description="Seconds between full reloads of the grants (events keep them current meanwhile)"
+    )
     rate_limit_client: int = Field(600, ge=1, description="Requests one API client may make per window")
     rate_limit_tenant: int = Field(3000, ge=1, description="Requests all callers of one tenant may make per window")
     rate_limit_window: int = Field(60, ge=1, le=3600, description="Length of a rate-limit window in seconds")

@@ -1,71 +1,81 @@
 """Share the rate limiter's counts with the other replicas through a NATS JetStream key-value bucket.
 
-Every ``flush_interval`` each counter this replica added to is sent as a compare-and-set on its key
-(``client.<digest>.<window start>``, ``tenant.<tenant>.<window start>``), which also brings back what the
-other replicas sent; counters of the current window it did not add to are read back. The bucket keeps
-one value per key and forgets keys after two windows. While NATS is away the limiter keeps counting on
-its own (each replica then allows the full limit) and the increments are sent once it is back, if their
-window is still open.
+Each replica owns one key per window, ``<window start>.<replica id>``, whose value is what it admitted in
+that window per limit key (``{"client.<digest>": 12, "tenant.artland": 40}``). Every ``flush_interval`` it
+puts that document if it changed: one write per replica and interval, however many callers are active.
+A watch on the bucket brings every other replica's document as it changes; the limiter adds them up. The
+documents hold totals, not increments, so one that arrives twice or late changes nothing, and a replica
+that was cut off from NATS sends everything it counted meanwhile with its next put. The bucket forgets
+keys after two windows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from contextlib import suppress
 
 import nats
+import orjson
 from nats.aio.client import Client as NATS
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
-from nats.js.kv import KeyValue
+from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
 
-from gateway.rate_limits import Counter, RateLimiter
+from gateway.rate_limits import RateLimiter, window_start
 
 log = logging.getLogger("gateway.rate_limits")
 
-_CAS_ATTEMPTS = 8
 # A stored value that is not a count (ValueError) is as unusable as a store that does not answer.
 _UNAVAILABLE = (nats.errors.Error, OSError, TimeoutError, ValueError)
 
 
-async def send(kv: KeyValue, counter: Counter) -> None:
-    """Add the counter's local increments to its shared count (compare-and-set) and read the sum back."""
-    delta = counter.local
-    if delta == 0:
-        return
-    counter.local = 0
-    counter.sending = delta
+def parse_counts(value: bytes | None) -> dict[str, int]:
+    """A replica's document, or nothing if it is not one (deleted, or written by something else)."""
+    if not value:
+        return {}
     try:
-        for _ in range(_CAS_ATTEMPTS):
-            value = str(counter.shared + delta).encode()
-            try:
-                if counter.revision == 0:
-                    revision = await kv.create(counter.key, value)
-                else:
-                    revision = await kv.update(counter.key, value, last=counter.revision)
-            except KeyWrongLastSequenceError:
-                await _read(kv, counter)
-                continue
-            counter.shared = int(value)
-            counter.revision = revision
-            delta = 0
+        document = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return {}
+    if not isinstance(document, dict):
+        return {}
+    return {k: v for k, v in document.items() if isinstance(k, str) and isinstance(v, int) and v > 0}
+
+
+class ReplicaCounts:
+    """The other replicas' documents, summed per window and limit key into the limiter."""
+
+    def __init__(self, limiter: RateLimiter, replica: str) -> None:
+        self.limiter = limiter
+        self.replica = replica
+        self._documents: dict[tuple[int, str], dict[str, int]] = {}
+        self._totals: dict[int, dict[str, int]] = {}
+
+    def receive(self, key: str, counts: dict[str, int]) -> None:
+        """Take in the document stored under ``key`` (``<window>.<replica>``); its own are ignored."""
+        window_text, _, replica = key.partition(".")
+        if replica == self.replica or not window_text.isdigit():
             return
-    finally:
-        # Whatever did not reach the store is counted locally and sent next time.
-        counter.local += delta
-        counter.sending = 0
+        window = int(window_text)
+        current = window_start(self.limiter.clock(), self.limiter.config.window)
+        if window < current:
+            return
+        previous = self._documents.get((window, replica), {})
+        self._documents[(window, replica)] = counts
+        totals = self._totals.setdefault(window, {})
+        for limit_key in previous.keys() | counts.keys():
+            change = counts.get(limit_key, 0) - previous.get(limit_key, 0)
+            if change:
+                totals[limit_key] = totals.get(limit_key, 0) + change
+                self.limiter.set_others(window, limit_key, totals[limit_key])
+        self._forget_before(current)
 
-
-async def _read(kv: KeyValue, counter: Counter) -> None:
-    try:
-        entry = await kv.get(counter.key)
-    except KeyNotFoundError:
-        counter.shared, counter.revision = 0, 0
-        return
-    revision = entry.revision or 0
-    if revision >= counter.revision:
-        counter.shared = int(entry.value or b"0")
-        counter.revision = revision
+    def _forget_before(self, window: int) -> None:
+        if min(self._totals, default=window) >= window:
+            return
+        self._documents = {slot: counts for slot, counts in self._documents.items() if slot[0] >= window}
+        self._totals = {start: totals for start, totals in self._totals.items() if start >= window}
+        self.limiter.forget_before(window)
 
 
 class SharedCounts:
@@ -75,6 +85,10 @@ class SharedCounts:
         self, limiter: RateLimiter, *, nats_url: str, name: str = "gateway", retry_seconds: float = 2.0
     ) -> None:
         self.limiter = limiter
+        self.replica = uuid.uuid4().hex[:16]
+        self._others = ReplicaCounts(limiter, self.replica)
+        self._sent: tuple[int, dict[str, int]] | None = None
+        self._watch: asyncio.Task[None] | None = None
         self._url = nats_url
         self._name = name
         self._retry_seconds = retry_seconds
@@ -95,10 +109,11 @@ class SharedCounts:
 
     async def stop(self) -> None:
         """Send what is left once, then close the connection."""
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._watch):
+            if task is not None:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
         if self.shared:
             with suppress(*_UNAVAILABLE):
                 await self.flush()
@@ -106,14 +121,34 @@ class SharedCounts:
             await self._nats.close()
 
     async def flush(self) -> None:
-        """Send every counter with local increments and read the others back, concurrently."""
+        """Put this replica's counts of the current window, if they changed since the last put."""
         kv = self._kv
         if kv is None:
             return
-        # Counters this replica only reads still change through the others: a burst here must see that.
-        work = [send(kv, counter) if counter.local else _read(kv, counter) for counter in self.limiter.counters()]
-        if work:
-            await asyncio.gather(*work)
+        window, counts = self.limiter.own_counts()
+        if self._sent == (window, counts) or not counts:
+            return
+        await kv.put(f"{window}.{self.replica}", orjson.dumps(counts))
+        self._sent = (window, counts)
+
+    async def _watch_others(self, kv: KeyValue) -> None:
+        """Follow every replica's documents; after NATS comes back the watch starts over (totals repeat safely)."""
+        while True:
+            try:
+                watcher = await kv.watchall()
+                try:
+                    async for entry in watcher:
+                        if entry is None:
+                            self.ready.set()
+                            continue
+                        deleted = entry.operation in (KV_DEL, KV_PURGE)
+                        self._others.receive(entry.key, {} if deleted else parse_counts(entry.value))
+                finally:
+                    with suppress(*_UNAVAILABLE):
+                        await watcher.stop()  # type: ignore[no-untyped-call]
+            except _UNAVAILABLE as error:
+                self._local_only(repr(error))
+            await asyncio.sleep(self._retry_seconds)
 
     async def _run(self) -> None:
         await self._connect()
@@ -144,13 +179,14 @@ class SharedCounts:
                         reconnect_time_wait=self._retry_seconds,
                         connect_timeout=2,
                         error_cb=self._on_error,
+                        reconnected_cb=self._on_reconnected,
                     )
                 self._kv = await self._bucket(self._nats)
             except _UNAVAILABLE as error:  # NATS or JetStream not there yet: keep limiting locally
                 self._local_only(repr(error))
                 await asyncio.sleep(self._retry_seconds)
-        self.ready.set()
-        log.info("gateway.rate_limits.shared", extra={"bucket": self.limiter.config.bucket})
+        self._watch = asyncio.create_task(self._watch_others(self._kv), name="gateway.rate_limits.watch")
+        log.info("gateway.rate_limits.shared", extra={"bucket": self.limiter.config.bucket, "replica": self.replica})
 
     async def _bucket(self, client: NATS) -> KeyValue:
         config = self.limiter.config
@@ -161,7 +197,7 @@ class SharedCounts:
                 history=1,
                 ttl=2 * config.window,
                 replicas=config.replicas,
-                description="Gateway rate-limit counts per client and tenant and window",
+                description="Gateway rate-limit counts: per window and replica, requests per client and tenant",
             )
         except nats.js.errors.BadRequestError:
             # Created before with other settings (another window): use it as it is; keys still expire.
@@ -179,3 +215,9 @@ class SharedCounts:
 
     async def _on_error(self, error: Exception) -> None:
         self._local_only(repr(error))
+
+    async def _on_reconnected(self) -> None:
+        # The watch's consumer may not have survived the outage: follow the bucket afresh.
+        if self._watch is not None and self._kv is not None:
+            self._watch.cancel()
+            self._watch = asyncio.create_task(self._watch_others(self._kv), name="gateway.rate_limits.watch")

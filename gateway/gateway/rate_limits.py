@@ -1,8 +1,8 @@
 """Rate limits per caller and per tenant in fixed windows, decided locally from counts shared by all replicas.
 
-The hot path is a dict look-up and an integer add: a request is admitted against the shared count last
-read from the store plus what this replica admitted since. ``gateway.rate_limit_store`` sends those
-local increments to NATS key-value in the background and reads the shared count back. Headers follow
+The hot path is a dict look-up and an integer add: a request is admitted against what this replica
+admitted in the window plus what the other replicas last reported. ``gateway.rate_limit_store`` shares
+this replica's counts through NATS key-value in the background and brings the others' back. Headers follow
 draft-ietf-httpapi-ratelimit-headers (``RateLimit-Policy: "client";q=600;w=60``,
 ``RateLimit: "client";r=599;t=17``).
 """
@@ -86,22 +86,20 @@ class RateLimited(ProblemError):
 
 
 class Counter:
-    """Requests of one limit key in one window: the shared count last read, and what this replica added."""
+    """Requests of one limit key in one window: this replica's own, and the other replicas' last reported."""
 
-    __slots__ = ("key", "local", "revision", "sending", "shared", "window")
+    __slots__ = ("key", "others", "own", "window")
 
-    def __init__(self, key: str, window: int) -> None:
+    def __init__(self, key: str, window: int, others: int = 0) -> None:
         self.key = key
         self.window = window
-        self.local = 0
-        self.sending = 0
-        self.shared = 0
-        self.revision = 0
+        self.own = 0
+        self.others = others
 
     @property
     def used(self) -> int:
         """Requests counted in this window, as far as this replica knows."""
-        return self.shared + self.sending + self.local
+        return self.own + self.others
 
 
 def subject_key(subject: str) -> str:
@@ -120,11 +118,6 @@ def seconds_left(now: float, start: int, window: int) -> int:
     return max(1, math.ceil(start + window - now))
 
 
-def store_key(prefix: str, start: int) -> str:
-    """The key-value key of a limit key in the window beginning at ``start``."""
-    return f"{prefix}.{start}"
-
-
 class RateLimiter:
     """Admits or refuses requests against the limits; never waits on the network."""
 
@@ -132,8 +125,9 @@ class RateLimiter:
         self.config = config
         self._default, self._per_tenant = config.limits()
         self._window = config.window
-        self._clock = clock
+        self.clock = clock
         self._counters: dict[str, Counter] = {}
+        self._others: dict[tuple[int, str], int] = {}
         self._subjects: dict[str, str] = {}
 
     def limits_for(self, tenant: str | None) -> Limits:
@@ -144,7 +138,7 @@ class RateLimiter:
 
     def admit(self, identity: Identity) -> HeaderPairs:
         """Count one request of ``identity``, or raise ``RateLimited``; return the headers to answer with."""
-        now = self._clock()
+        now = self.clock()
         window = self._window
         start = window_start(now, window)
         tenant = identity.tenant_id
@@ -158,7 +152,7 @@ class RateLimiter:
         if tenant is None:
             if client_left <= 0:
                 raise self._refused(CLIENT, limits.client, limits, reset, f'"{CLIENT}";r=0;t={reset}')
-            client.local += 1
+            client.own += 1
             state = f'"{CLIENT}";r={client_left - 1};t={reset}'
             return (("RateLimit-Policy", limits.client_policy), ("RateLimit", state))
         shared = self._counter(f"{TENANT}.{tenant}", start)
@@ -167,25 +161,42 @@ class RateLimiter:
             state = f'"{CLIENT}";r={max(client_left, 0)};t={reset}, "{TENANT}";r={max(tenant_left, 0)};t={reset}'
             hit, quota = (CLIENT, limits.client) if client_left <= 0 else (TENANT, limits.tenant)
             raise self._refused(hit, quota, limits, reset, state, policy=limits.tenant_policy)
-        client.local += 1
-        shared.local += 1
+        client.own += 1
+        shared.own += 1
         state = f'"{CLIENT}";r={client_left - 1};t={reset}, "{TENANT}";r={tenant_left - 1};t={reset}'
         return (("RateLimit-Policy", limits.tenant_policy), ("RateLimit", state))
 
     def counters(self) -> Iterator[Counter]:
         """The counters of the current window; those of past windows are dropped."""
-        start = window_start(self._clock(), self._window)
+        start = window_start(self.clock(), self._window)
         stale = [key for key, counter in self._counters.items() if counter.window != start]
         for key in stale:
             del self._counters[key]
         return iter(list(self._counters.values()))
 
-    def _counter(self, prefix: str, start: int) -> Counter:
-        counter = self._counters.get(prefix)
+    def own_counts(self) -> tuple[int, dict[str, int]]:
+        """The current window's start and what this replica admitted in it, per limit key."""
+        start = window_start(self.clock(), self._window)
+        return start, {counter.key: counter.own for counter in self.counters() if counter.own}
+
+    def set_others(self, window: int, key: str, total: int) -> None:
+        """What the other replicas together admitted for ``key`` in the window beginning at ``window``."""
+        if window < window_start(self.clock(), self._window):
+            return
+        self._others[(window, key)] = total
+        counter = self._counters.get(key)
+        if counter is not None and counter.window == window:
+            counter.others = total
+
+    def forget_before(self, window: int) -> None:
+        """Drop what the others reported for windows before ``window``."""
+        self._others = {slot: total for slot, total in self._others.items() if slot[0] >= window}
+
+    def _counter(self, key: str, start: int) -> Counter:
+        counter = self._counters.get(key)
         if counter is None or counter.window != start:
-            # The past window's unsent increments no longer matter: its key counts for nothing now.
-            counter = Counter(store_key(prefix, start), start)
-            self._counters[prefix] = counter
+            counter = Counter(key, start, self._others.get((start, key), 0))
+            self._counters[key] = counter
         return counter
 
     def _remember(self, subject: str) -> str:

@@ -6,12 +6,12 @@ import re
 
 import pytest
 
+from gateway.rate_limit_store import ReplicaCounts, parse_counts
 from gateway.rate_limits import (
     RateLimitConfig,
     RateLimited,
     RateLimiter,
     seconds_left,
-    store_key,
     subject_key,
     window_start,
 )
@@ -49,11 +49,11 @@ def test_windows_are_aligned_to_the_epoch_so_every_replica_counts_the_same_windo
     assert seconds_left(T0 + 59.9, int(T0), 60) == 1
 
 
-def test_store_keys_are_valid_key_value_keys_whatever_the_subject_holds() -> None:
-    key = store_key(subject_key("user:anna.müller@artland.de *>"), int(T0))
+def test_limit_keys_name_no_subject_and_are_valid_key_value_tokens() -> None:
+    key = subject_key("user:anna.müller@artland.de *>")
     assert KV_KEY.fullmatch(key)
     assert key.startswith("client.")
-    assert key.endswith(f".{int(T0)}")
+    assert "anna" not in key
     assert subject_key("a") != subject_key("b")
 
 
@@ -136,16 +136,44 @@ def test_a_new_window_starts_from_zero_and_drops_the_old_counters() -> None:
     assert {counter.window for counter in limiter.counters()} == {int(T0) + 60}
 
 
-def test_the_shared_count_and_what_is_being_sent_count_against_the_limit() -> None:
+def test_what_the_other_replicas_admitted_counts_against_the_limit() -> None:
     limiter = _limiter(Clock())
     caller = _client("app", "artland")
     limiter.admit(caller)
-    for counter in limiter.counters():
-        counter.shared, counter.sending = 1, counter.local
-        counter.local = 0
+    limiter.set_others(int(T0), subject_key("app"), 1)
+
     limiter.admit(caller)
     with pytest.raises(RateLimited):
         limiter.admit(caller)
+    assert limiter.own_counts() == (int(T0), {subject_key("app"): 2, "tenant.artland": 2})
+
+
+def test_the_others_documents_are_summed_as_totals_so_a_repeated_or_replaced_one_counts_once() -> None:
+    clock = Clock()
+    limiter = _limiter(clock, client=100, tenant=100)
+    others = ReplicaCounts(limiter, replica="me")
+    window = int(T0)
+
+    others.receive(f"{window}.a", {"tenant.artland": 3})
+    others.receive(f"{window}.b", {"tenant.artland": 4, "tenant.burg": 1})
+    others.receive(f"{window}.a", {"tenant.artland": 5})
+    others.receive(f"{window}.a", {"tenant.artland": 5})
+    others.receive(f"{window}.me", {"tenant.artland": 50})
+    others.receive(f"{window - 60}.c", {"tenant.artland": 50})
+
+    headers = dict(limiter.admit(_client("app", "artland")))
+    assert headers["RateLimit"] == '"client";r=99;t=60, "tenant";r=90;t=60'
+    clock.now += 60
+    others.receive(f"{window + 60}.a", {"tenant.burg": 2})
+    headers = dict(limiter.admit(_client("app", "artland")))
+    assert headers["RateLimit"] == '"client";r=99;t=60, "tenant";r=99;t=60'
+
+
+def test_a_document_that_is_not_counts_counts_for_nothing() -> None:
+    assert parse_counts(b'{"tenant.artland": 3, "x": "many", "y": -1}') == {"tenant.artland": 3}
+    assert parse_counts(b"[1, 2]") == {}
+    assert parse_counts(b"not json") == {}
+    assert parse_counts(None) == {}
 
 
 def test_settings_read_overrides_and_refuse_unknown_fields_or_tenants(signing: SigningMaterial) -> None:

@@ -15,9 +15,11 @@ from aiohttp.test_utils import TestClient
 from nats.aio.client import Client as NATS
 
 from gateway.app import RATE_LIMITS
+from gateway.rate_limit_store import parse_counts
 from gateway.rate_limits import subject_key
 from kit.errors import PROBLEM_JSON
 from kit.local.nats import LocalNats
+from kit.testing.events import eventually
 from kit.testing.infra import InfraServers
 
 from .support import API_KEYS, ARTLAND_KEY, OPERATOR_KEY, GatewayFactory, app_of
@@ -92,14 +94,15 @@ async def test_a_client_limit_is_shared_by_two_gateways(
         assert (await gateway.get(_path("burg"), headers={"X-API-Key": BURG_KEY})).status == 200
         assert (await gateway.get(_path("artland"), headers={"X-API-Key": OPERATOR_KEY})).status == 200
 
-    # The shared store holds the sum of both replicas' admissions under a key that names no subject.
+    # The store holds one document per replica and window; together they count every admission, naming no subject.
     await asyncio.sleep(4 * FLUSH)
     kv = await nats_client.jetstream().key_value(app_of(gateways[0])[RATE_LIMITS].limiter.config.bucket)
     keys = await kv.keys()
-    artland_app = [key for key in keys if key.startswith(subject_key("artland-app") + ".")]
-    assert len(artland_app) == 1
-    assert int((await kv.get(artland_app[0])).value or b"0") == admitted
-    assert not any("artland-app" in key for key in keys)
+    replicas = {app_of(gateway)[RATE_LIMITS].replica for gateway in gateways}
+    assert {key.partition(".")[2] for key in keys} == replicas
+    documents = [(await kv.get(key)).value or b"" for key in keys]
+    assert sum(parse_counts(document).get(subject_key("artland-app"), 0) for document in documents) == admitted
+    assert not any(b"artland-app" in document for document in documents)
 
 
 async def test_a_tenant_override_is_shared_and_spares_other_tenants(
@@ -140,3 +143,13 @@ async def test_when_nats_goes_away_the_gateways_keep_serving_and_limiting(
     statuses = await _spread(gateways, ARTLAND_KEY, "artland", rounds=1, per_round=14)
     assert statuses == ([200] * 12 + [429] * 2) * 2
     assert (await gateways[0].get(_path("burg"), headers={"X-API-Key": BURG_KEY})).status == 200
+
+    # Back together, each replica learns everything the other admitted while they were apart: 16 each.
+    own_nats.start()
+    for gateway in gateways:
+
+        async def knows_both(gateway: Client = gateway) -> bool:
+            refused = await gateway.get(_path("artland"), headers={"X-API-Key": ARTLAND_KEY})
+            return refused.headers["RateLimit"].endswith('"tenant";r=2968;t=' + refused.headers["Retry-After"])
+
+        await eventually(knows_both)

@@ -5,6 +5,7 @@ The service: the tenants service as deployed (``python -m kit.serve``, real Post
 
 - direct: with an internal token the gateway's key signed (what the gateway itself sends);
 - nginx: a plain reverse proxy with keep-alive upstream connections, the same token passed through;
+- python tcp relay: uvloop relaying bytes between paired connections, no HTTP: the floor of any Python front;
 - bare aiohttp proxy: the smallest aiohttp.web pass-through, the same token passed through;
 - gateway: ``python -m gateway`` with an API key per tenant: key look-up, tenant scope, rate limits, a signed
   internal token (cached), header filtering, request id, tracing with no exporter, metrics and the access audit.
@@ -76,6 +77,36 @@ app = web.Application()
 app.cleanup_ctx.append(start)
 app.router.add_route("*", "/{path:.*}", forward)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None, loop=uvloop.new_event_loop())
+"""
+
+# The floor of any Python front on this machine: bytes relayed between paired connections, no HTTP at all.
+_TCP_RELAY = """
+import asyncio, sys, uvloop
+UPSTREAM = ("127.0.0.1", int(sys.argv[2]))
+class Back(asyncio.Protocol):
+    def __init__(self, front):
+        self.front = front
+    def data_received(self, data):
+        self.front.write(data)
+    def connection_lost(self, exc):
+        self.front.close()
+class Front(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport, self.back, self.early = transport, None, []
+        asyncio.ensure_future(self.pair())
+    async def pair(self):
+        self.back, _ = await asyncio.get_running_loop().create_connection(lambda: Back(self.transport), *UPSTREAM)
+        for data in self.early:
+            self.back.write(data)
+    def data_received(self, data):
+        self.early.append(data) if self.back is None else self.back.write(data)
+    def connection_lost(self, exc):
+        if self.back is not None:
+            self.back.close()
+async def main():
+    server = await asyncio.get_running_loop().create_server(Front, "127.0.0.1", int(sys.argv[1]))
+    await server.serve_forever()
+uvloop.run(main())
 """
 
 _NGINX = """
@@ -203,13 +234,16 @@ def measure(database: BenchDatabase, nats_url: str, workdir: Path, seconds: floa
     try:
         service = start_server("tenants service", "tenants.app:create_app", env, workdir, probe, as_deployed=True)
         upstream = service.url.removeprefix("http://")
-        nginx_port, bare_port, gateway_port = free_port(), free_port(), free_port()
+        nginx_port, relay_port, bare_port, gateway_port = free_port(), free_port(), free_port(), free_port()
         (workdir / "nginx.conf").write_text(_NGINX.format(workdir=workdir, upstream=upstream, port=nginx_port))
         nginx = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
         targets = [Target("direct", service.url, direct_script, None)]
         if nginx is not None:
             fronts.append(_start("nginx", [nginx, "-c", str(workdir / "nginx.conf"), "-p", str(workdir)], workdir))
             targets.append(Target("nginx", f"http://127.0.0.1:{nginx_port}", direct_script, fronts[-1].pid))
+        relay = [PYTHON, "-c", _TCP_RELAY, str(relay_port), upstream.rsplit(":", 1)[1]]
+        fronts.append(_start("tcp relay", relay, workdir))
+        targets.append(Target("python tcp relay", f"http://127.0.0.1:{relay_port}", direct_script, fronts[-1].pid))
         fronts.append(_start("bare proxy", [PYTHON, "-c", _BARE_PROXY, str(bare_port), service.url], workdir))
         targets.append(Target("bare aiohttp proxy", f"http://127.0.0.1:{bare_port}", direct_script, fronts[-1].pid))
         gateway_env = {

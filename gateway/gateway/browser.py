@@ -22,6 +22,7 @@ EXPOSED_HEADERS = ", ".join(
     ("ETag", "Location", "Retry-After", "RateLimit", "RateLimit-Policy", REQUEST_ID, "Content-Disposition")
 )
 # An API answers JSON: nothing of it may be framed, sniffed into another type or leak its URL onwards.
+SERVER = "zentrale"
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -79,6 +80,8 @@ class BrowserPolicy:
         headers = response.headers
         for name, value in SECURITY_HEADERS.items():
             headers.setdefault(name, value)
+        # Said by the gateway for every service: no framework or version to look up vulnerabilities for.
+        headers["Server"] = SERVER
         headers.setdefault("Content-Security-Policy", DOCS_POLICY if request.path.startswith("/docs") else API_POLICY)
         if self.hsts is not None:
             headers.setdefault("Strict-Transport-Security", self.hsts)

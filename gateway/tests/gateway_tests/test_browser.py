@@ -66,6 +66,7 @@ async def test_every_answer_carries_the_security_headers(gateway: Client) -> Non
     for response in (proxied, problem, docs):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Server"] == "zentrale"
     assert proxied.headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert docs.headers["Content-Security-Policy"].startswith("default-src 'self'")
     assert "Strict-Transport-Security" not in proxied.headers

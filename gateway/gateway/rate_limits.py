@@ -20,6 +20,7 @@ from kit.identity import Identity
 
 CLIENT = "client"
 TENANT = "tenant"
+PUBLIC = "public"
 _MAX_SUBJECTS = 65_536
 
 HeaderPairs = tuple[tuple[str, str], ...]
@@ -32,14 +33,19 @@ class Limits:
     client: int
     tenant: int
     window: int
+    public: int = 3000
     client_policy: str = field(init=False)
     tenant_policy: str = field(init=False)
+    public_policy: str = field(init=False)
 
     def __post_init__(self) -> None:
         # Built once: every response carries them.
         object.__setattr__(self, "client_policy", f'"{CLIENT}";q={self.client};w={self.window}')
         object.__setattr__(
             self, "tenant_policy", f"{self.client_policy}, " + f'"{TENANT}";q={self.tenant};w={self.window}'
+        )
+        object.__setattr__(
+            self, "public_policy", f"{self.client_policy}, " + f'"{PUBLIC}";q={self.public};w={self.window}'
         )
 
 
@@ -51,15 +57,16 @@ class RateLimitConfig:
     tenant: int
     window: int
     overrides: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict)
+    public: int = 3000
     flush_interval: float = 0.2
     bucket: str = "ZENTRALE_RATELIMITS"
     replicas: int = 1
 
     def limits(self) -> tuple[Limits, dict[str, Limits]]:
         """The default limits and those of each tenant with an override."""
-        default = Limits(self.client, self.tenant, self.window)
+        default = Limits(self.client, self.tenant, self.window, self.public)
         per_tenant = {
-            tenant: Limits(client or self.client, tenant_limit or self.tenant, self.window)
+            tenant: Limits(client or self.client, tenant_limit or self.tenant, self.window, self.public)
             for tenant, (client, tenant_limit) in self.overrides.items()
         }
         return default, per_tenant
@@ -71,7 +78,7 @@ class RateLimited(ProblemError):
     status = 429
 
     def __init__(self, limit: str, *, quota: int, window: int, retry_after: int, headers: HeaderPairs) -> None:
-        who = "This API client" if limit == CLIENT else "This client's tenant"
+        who = {CLIENT: "This caller", TENANT: "This caller's tenant", PUBLIC: "The public of this tenant"}[limit]
         super().__init__(
             f"{who} has made {quota} requests in {window} s, the most allowed. Retry in {retry_after} s.",
             limit=limit,
@@ -155,16 +162,22 @@ class RateLimiter:
             client.own += 1
             state = f'"{CLIENT}";r={client_left - 1};t={reset}'
             return (("RateLimit-Policy", limits.client_policy), ("RateLimit", state))
-        shared = self._counter(f"{TENANT}.{tenant}", start)
-        tenant_left = limits.tenant - shared.used
+        # The public reading a tenant's public routes has a budget of its own, so it cannot use up the staff's.
+        group, quota, policy = (
+            (PUBLIC, limits.public, limits.public_policy)
+            if identity.kind == "anonymous"
+            else (TENANT, limits.tenant, limits.tenant_policy)
+        )
+        shared = self._counter(f"{group}.{tenant}", start)
+        tenant_left = quota - shared.used
         if client_left <= 0 or tenant_left <= 0:
-            state = f'"{CLIENT}";r={max(client_left, 0)};t={reset}, "{TENANT}";r={max(tenant_left, 0)};t={reset}'
-            hit, quota = (CLIENT, limits.client) if client_left <= 0 else (TENANT, limits.tenant)
-            raise self._refused(hit, quota, limits, reset, state, policy=limits.tenant_policy)
+            state = f'"{CLIENT}";r={max(client_left, 0)};t={reset}, "{group}";r={max(tenant_left, 0)};t={reset}'
+            hit, hit_quota = (CLIENT, limits.client) if client_left <= 0 else (group, quota)
+            raise self._refused(hit, hit_quota, limits, reset, state, policy=policy)
         client.own += 1
         shared.own += 1
-        state = f'"{CLIENT}";r={client_left - 1};t={reset}, "{TENANT}";r={tenant_left - 1};t={reset}'
-        return (("RateLimit-Policy", limits.tenant_policy), ("RateLimit", state))
+        state = f'"{CLIENT}";r={client_left - 1};t={reset}, "{group}";r={tenant_left - 1};t={reset}'
+        return (("RateLimit-Policy", policy), ("RateLimit", state))
 
     def counters(self) -> Iterator[Counter]:
         """The counters of the current window; those of past windows are dropped."""

@@ -126,6 +126,9 @@ class GatewaySettings(KitSettings):
     )
     rate_limit_client: int = Field(600, ge=1, description="Requests one API client may make per window")
     rate_limit_tenant: int = Field(3000, ge=1, description="Requests all callers of one tenant may make per window")
+    rate_limit_public: int = Field(
+        3000, ge=1, description="Requests the public may make per window on one tenant's public routes, all together"
+    )
     rate_limit_window: int = Field(60, ge=1, le=3600, description="Length of a rate-limit window in seconds")
     rate_limit_overrides: str = Field(
         "", description='Per-tenant limits: JSON text or a path, {"<tenant>": {"client": n, "tenant": n}}'
@@ -189,6 +192,7 @@ class GatewaySettings(KitSettings):
             tenant=self.rate_limit_tenant,
             window=self.rate_limit_window,
             overrides={tenant: (limits.client, limits.tenant) for tenant, limits in overrides.items()},
+            public=self.rate_limit_public,
             flush_interval=self.rate_limit_flush_interval,
             bucket=self.rate_limit_bucket,
             replicas=self.stream_replicas,

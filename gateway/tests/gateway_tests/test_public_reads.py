@@ -1,4 +1,4 @@
-"""The public reading a tenant's public routes: limited per client address and per tenant like any caller."""
+"""The public reading a tenant's public routes: limited per client address, and per tenant in a budget of its own."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from kit.errors import PROBLEM_JSON
 
-from .support import GatewayFactory
+from .support import ARTLAND_KEY, GatewayFactory
 
 Client = TestClient[Any, Any]
 PUBLIC = "/v1/tenants/{tenant}/public/articles"
@@ -33,10 +33,12 @@ async def _reads(gateway: Client, session: aiohttp.ClientSession, tenant: str, c
     return outcomes
 
 
-async def test_each_client_address_has_its_own_limit_and_all_count_toward_the_tenants(
+async def test_each_client_address_has_its_own_limit_and_all_count_toward_the_tenants_public_budget(
     make_gateway: GatewayFactory,
 ) -> None:
-    gateway = await make_gateway(rate_limit_client=2, rate_limit_tenant=3, rate_limit_window=3600)
+    gateway = await make_gateway(
+        rate_limit_client=2, rate_limit_public=3, rate_limit_tenant=100, rate_limit_window=3600
+    )
     second, third = _from("127.0.0.2"), _from("127.0.0.3")
     try:
         first_reads = await _reads(gateway, gateway.session, "artland", 3)
@@ -47,5 +49,21 @@ async def test_each_client_address_has_its_own_limit_and_all_count_toward_the_te
         await third.close()
 
     assert first_reads == ["200", "200", "429 client"]
-    assert second_reads == ["200", "429 tenant"]
-    assert third_reads == ["200", "429 tenant"]
+    assert second_reads == ["200", "429 public"]
+    assert third_reads == ["200", "429 public"]
+
+
+async def test_the_public_does_not_use_up_the_budget_of_the_tenants_own_callers(
+    make_gateway: GatewayFactory,
+) -> None:
+    gateway = await make_gateway(
+        rate_limit_client=100, rate_limit_public=2, rate_limit_tenant=2, rate_limit_window=3600
+    )
+
+    public = await _reads(gateway, gateway.session, "artland", 3)
+    staff = [(await gateway.get("/v1/tenants/artland", headers={"X-API-Key": ARTLAND_KEY})).status for _ in range(3)]
+    anonymous = await gateway.get(PUBLIC.format(tenant="artland"))
+
+    assert public == ["200", "200", "429 public"]
+    assert staff == [200, 200, 429]
+    assert anonymous.headers["RateLimit-Policy"] == '"client";q=100;w=3600, "public";q=2;w=3600'

@@ -10,6 +10,7 @@ from aiohttp import web
 from gateway.audit import AccessAudit
 from gateway.auth import ApiKeys, Authenticator
 from gateway.browser import BrowserPolicy
+from gateway.client_address import TrustedProxies
 from gateway.client_keys import KeyCache, TenantKeyVerifier, VerifierConfig
 from gateway.docs import asset, docs_page
 from gateway.grants import Grants
@@ -154,6 +155,7 @@ def create_app(settings: GatewaySettings) -> web.Application:
         authenticator=Authenticator([verifier, ApiKeys(settings.api_key_grants()), oidc]),
         tokens=tokens,
         limiter=limiter,
+        proxies=TrustedProxies(settings.trusted_proxies),
     )
     proxy.grants = Grants(
         tenants_url=settings.tenants_url,

@@ -23,6 +23,7 @@ from yarl import URL
 from gateway.audit import AccessAudit
 from gateway.auth import Authenticator, acting_tenant
 from gateway.authorization import authorize, public_reader, rate_limited_as
+from gateway.client_address import TrustedProxies
 from gateway.grants import Grants
 from gateway.headers import (
     REQUEST_ID,
@@ -120,6 +121,7 @@ class Proxy:
         limiter: RateLimiter | None = None,
         audit: AccessAudit | None = None,
         grants: Grants | None = None,
+        proxies: TrustedProxies | None = None,
     ) -> None:
         unknown = routes.services - config.upstreams.keys()
         if unknown:
@@ -131,6 +133,7 @@ class Proxy:
         self.limiter = limiter
         self.audit = audit
         self.grants = grants
+        self.proxies = proxies or TrustedProxies()
         self._bases = {name: url.rstrip("/") for name, url in config.upstreams.items()}
         self._latency = LatencyRecorder()
         self._session: aiohttp.ClientSession | None = None
@@ -210,7 +213,8 @@ class Proxy:
         if identity is None:
             identity = await self.authenticator.authenticate(request.headers)
         # Counted before the tenant check, so probing other tenants' URLs is limited too.
-        limits = self.limiter.admit(rate_limited_as(identity, request.remote)) if self.limiter is not None else ()
+        origin = self.proxies.origin(request.remote, request.scheme, request.headers)
+        limits = self.limiter.admit(rate_limited_as(identity, origin.address)) if self.limiter is not None else ()
         tenant, identity = self._acting(identity, match)
         # After the tenant check: another tenant's URL is 404 whatever the caller may do.
         authorize(identity, match, request.method)
@@ -218,8 +222,8 @@ class Proxy:
         headers = upstream_request_headers(request.headers.items(), request.headers.get("Connection"))
         headers["Authorization"] = self.tokens.authorization(identity, tenant)
         headers[REQUEST_ID] = rid
-        headers["X-Forwarded-For"] = request.remote or ""
-        headers["X-Forwarded-Proto"] = request.scheme
+        headers["X-Forwarded-For"] = origin.address
+        headers["X-Forwarded-Proto"] = origin.scheme
         headers["X-Forwarded-Host"] = request.host
         continue_trace(request.headers, headers, recording=tracing_enabled())
         url = URL(self._bases[match.service] + request.raw_path, encoded=True)

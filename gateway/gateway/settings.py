@@ -17,6 +17,7 @@ from pydantic import (
 )
 from pydantic_settings import SettingsConfigDict
 
+from gateway.client_address import parse_networks
 from gateway.oidc_config import OidcIssuer, parse_oidc_issuers
 from gateway.rate_limits import RateLimitConfig
 from kit.identity import load_text_or_file
@@ -169,6 +170,17 @@ class GatewaySettings(KitSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins of agent frontends that may call from a browser (CORS)"
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Load balancers or ingresses in front (addresses or CIDR blocks) whose X-Forwarded-For is believed",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: list[str]) -> list[str]:
+        parse_networks(value)
+        return value
+
     hsts_seconds: int = Field(0, ge=0, description="Strict-Transport-Security max-age; 0 sends none (no TLS here)")
 
     def upstream_urls(self) -> dict[str, str]:

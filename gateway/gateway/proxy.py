@@ -37,6 +37,7 @@ from gateway.problems import UpstreamTimeout, UpstreamUnreachable, error_respons
 from gateway.rate_limits import HeaderPairs, RateLimiter
 from gateway.routes import RouteMatch, RouteTable, is_canonical
 from gateway.tokens import TokenCache
+from gateway.upstream import Body, ConnectFailed, ReadTimeout, UpstreamError, UpstreamPool, UpstreamResponse
 from kit.errors import BadRequest, ContentTooLarge, NotFound, ProblemError, problem
 from kit.identity import Identity
 from kit.telemetry import tracing_enabled
@@ -49,8 +50,6 @@ _NO_CONTENT_TYPE = ("Content-Type",)
 # Only W3C trace context is taken from clients; their baggage would travel into every service.
 _CLIENT_TRACE = TraceContextTextMapPropagator()
 _tracer = trace.get_tracer("gateway")
-
-Body = bytes | aiohttp.StreamReader | AsyncIterator[bytes] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +136,7 @@ class Proxy:
         self._bases = {name: url.rstrip("/") for name, url in config.upstreams.items()}
         self._latency = LatencyRecorder()
         self._session: aiohttp.ClientSession | None = None
+        self._pools: dict[str, UpstreamPool] = {}
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -151,13 +151,28 @@ class Proxy:
         return self._session is not None and not self._session.closed
 
     async def open(self) -> None:
-        """Create the client session (inside the running event loop)."""
+        """Create the connection pools and the client session (inside the running event loop)."""
         self._session = new_session(self.config)
+        self._pools = {name: self._pool(url) for name, url in self._bases.items()}
 
     async def close(self) -> None:
-        """Close the client session and its pooled connections."""
+        """Close the client session and every pooled connection."""
+        for pool in self._pools.values():
+            await pool.close()
         if self._session is not None:
             await self._session.close()
+
+    def _pool(self, base: str) -> UpstreamPool:
+        url = URL(base)
+        if url.scheme != "http" or url.host is None or url.path not in ("", "/"):
+            raise ValueError(f"a service URL is http://host:port inside the cluster: {base!r}")
+        return UpstreamPool(
+            url.host,
+            url.port or 80,
+            size=self.config.pool_size,
+            connect_timeout=self.config.connect_timeout,
+            read_timeout=self.config.upstream_timeout,
+        )
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Answer one request through its service, or with a problem document."""
@@ -218,7 +233,7 @@ class Proxy:
         tenant, identity = self._acting(identity, match)
         # After the tenant check: another tenant's URL is 404 whatever the caller may do.
         authorize(identity, match, request.method)
-        body, limited = await self._body(request)
+        body = await self._body(request)
         headers = upstream_request_headers(request.headers.items(), request.headers.get("Connection"))
         headers["Authorization"] = self.tokens.authorization(identity, tenant)
         headers[REQUEST_ID] = rid
@@ -226,8 +241,7 @@ class Proxy:
         headers["X-Forwarded-Proto"] = origin.scheme
         headers["X-Forwarded-Host"] = request.host
         continue_trace(request.headers, headers, recording=tracing_enabled())
-        url = URL(self._bases[match.service] + request.raw_path, encoded=True)
-        upstream = await self._send(request.method, url, headers, body, match.service, limited)
+        upstream = await self._send(request.method, request.raw_path, headers, body, match.service)
         # The public's reads name nobody: they are not accesses by a principal.
         if self.audit is not None and tenant is not None and identity.kind != "anonymous":
             path = request.rel_url.raw_path
@@ -247,65 +261,63 @@ class Proxy:
             return match.tenant, self.grants.acting(identity, match.tenant)
         return acting_tenant(identity, match), identity
 
-    async def _body(self, request: web.Request) -> tuple[Body, _LimitedBody | None]:
+    async def _body(self, request: web.Request) -> tuple[Body, int | None, _LimitedBody | None]:
+        """The body to send on, its length if known, and the limit watching a body of unknown length."""
         if not request.body_exists:
-            return None, None
+            return None, None, None
         limit = self.config.max_body_bytes
         length = request.content_length
         if length is None:
             limited = _LimitedBody(request.content, limit)
-            return limited.chunks(), limited
+            return limited.chunks(), None, limited
         if length > limit:
             raise _too_large(limit)
         if length <= SMALL_BODY:
-            return await request.read(), None
+            return await request.read(), length, None
         # The server's parser ends the stream at Content-Length, so the limit already holds.
-        return request.content, None
+        return request.content.iter_any(), length, None
 
     async def _send(
         self,
         method: str,
-        url: URL,
+        target: str,
         headers: CIMultiDict[str],
-        body: Body,
+        body: tuple[Body, int | None, _LimitedBody | None],
         service: str,
-        limited: _LimitedBody | None,
-    ) -> aiohttp.ClientResponse:
-        # Only a refused connection is retried here: the request never left. aiohttp itself retries an
-        # idempotent request once when a connection drops before the response (RFC 9112 §9.3.1).
-        attempts = 1 + self.config.connect_retries if method in IDEMPOTENT else 1
-        # A body without a type stays without one (skipping costs a little, so only when needed).
-        skip = _NO_CONTENT_TYPE if body is not None and "Content-Type" not in headers else None
-        # The session's timeouts bound each connection attempt and the wait for the answer's headers.
+    ) -> UpstreamResponse:
+        content, length, limited = body
+        idempotent = method in IDEMPOTENT
+        attempts = 1 + self.config.connect_retries if idempotent else 1
+        pool = self._pools[service]
         try:
             attempt = 1
             while True:
                 try:
-                    return await self.session.request(
-                        method, url, headers=headers, data=body, allow_redirects=False, skip_auto_headers=skip
+                    # A connection that drops before the answer is tried once more for idempotent methods
+                    # (RFC 9112 §9.3.1); one that could not be opened never carried the request.
+                    return await pool.request(
+                        method, target, headers.items(), content, length=length, retry_dropped=idempotent
                     )
-                except aiohttp.ClientConnectorError:
+                except ConnectFailed:
                     if attempt >= attempts:
                         raise
                     attempt += 1
                     UPSTREAM_RETRIES.labels(service).inc()
-        except TimeoutError:
+        except UpstreamError as error:
             if limited is not None and limited.exceeded:
                 raise _too_large(self.config.max_body_bytes) from None
-            UPSTREAM_FAILURES.labels(service, "timeout").inc()
-            log.warning("gateway.upstream.timeout", extra={"upstream": service})
-            raise UpstreamTimeout(service) from None
-        except aiohttp.ClientError as error:
-            if limited is not None and limited.exceeded:
-                raise _too_large(self.config.max_body_bytes) from None
+            if isinstance(error, ReadTimeout):
+                UPSTREAM_FAILURES.labels(service, "timeout").inc()
+                log.warning("gateway.upstream.timeout", extra={"upstream": service})
+                raise UpstreamTimeout(service) from None
             UPSTREAM_FAILURES.labels(service, "unreachable").inc()
             log.warning("gateway.upstream.unreachable", extra={"upstream": service, "error": type(error).__name__})
             raise UpstreamUnreachable(service) from None
 
     async def _relay(
-        self, request: web.Request, upstream: aiohttp.ClientResponse, rid: str, service: str, limits: HeaderPairs = ()
+        self, request: web.Request, upstream: UpstreamResponse, rid: str, service: str, limits: HeaderPairs = ()
     ) -> web.StreamResponse:
-        headers = client_response_headers(upstream.headers.items(), upstream.headers.get("Connection"))
+        headers = client_response_headers(upstream.headers, upstream.header("Connection"))
         headers[REQUEST_ID] = rid
         if limits:
             headers.extend(limits)
@@ -313,10 +325,10 @@ class Proxy:
         if length is not None and length <= SMALL_BODY and request.method != "HEAD":
             try:
                 body = await upstream.read()
-            except TimeoutError:
+            except ReadTimeout:
                 UPSTREAM_FAILURES.labels(service, "timeout").inc()
                 raise UpstreamTimeout(service) from None
-            except aiohttp.ClientError:
+            except UpstreamError:
                 UPSTREAM_FAILURES.labels(service, "interrupted").inc()
                 raise UpstreamUnreachable(service) from None
             headers.popall("Content-Length", None)
@@ -324,12 +336,12 @@ class Proxy:
         response = web.StreamResponse(status=upstream.status, reason=upstream.reason, headers=headers)
         await response.prepare(request)
         try:
-            async for chunk in upstream.content.iter_any():
+            async for chunk in upstream.chunks():
                 await response.write(chunk)
             await response.write_eof()
         except ConnectionError:
             return response
-        except (aiohttp.ClientError, TimeoutError) as error:
+        except UpstreamError as error:
             # The status line is sent already: cut the connection so the client sees a broken body.
             UPSTREAM_FAILURES.labels(service, "interrupted").inc()
             log.warning("gateway.upstream.interrupted", extra={"upstream": service, "error": type(error).__name__})

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+import uvloop
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -132,3 +133,17 @@ async def test_a_silent_service_times_out_and_a_closed_port_fails_to_connect(ser
         assert await _text(pool, "GET", "/v1/fine") == "GET /v1/fine 0 -"
     finally:
         await pool.close()
+
+
+def test_the_client_works_on_uvloop_as_the_gateway_runs() -> None:
+    async def scenario() -> list[str]:
+        running = Service()
+        await running.server.start_server()
+        pool = _pool(running)
+        try:
+            return [await _text(pool, "GET", "/v1/a"), await _text(pool, "PUT", "/v1/b", b"xy")]
+        finally:
+            await pool.close()
+            await running.server.close()
+
+    assert uvloop.run(scenario()) == ["GET /v1/a 0 -", "PUT /v1/b 2 -"]

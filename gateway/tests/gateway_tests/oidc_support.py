@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from .support import StandIn
+
 REALM = "/realms/zentrale"
 CERTS = REALM + "/protocol/openid-connect/certs"
 AUDIENCE = "zentrale-gateway"
@@ -53,7 +55,7 @@ def unsigned(header: dict[str, Any], claims: dict[str, Any]) -> str:
 
 
 @dataclass
-class FakeIdp:
+class FakeIdp(StandIn):
     """Serves its key set at Keycloak's certs path; can rotate keys, fail, or stop."""
 
     keys: dict[str, SigningKey] = field(default_factory=dict)
@@ -66,24 +68,13 @@ class FakeIdp:
         return cls(keys={"rsa-1": new_rsa(), "ec-1": new_ec()})
 
     @property
-    def url(self) -> str:
-        assert self.server is not None
-        return str(self.server.make_url("")).rstrip("/")
-
-    @property
     def issuer(self) -> str:
         return self.url + REALM
 
-    async def start(self) -> FakeIdp:
+    def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get(CERTS, self._certs)
-        self.server = TestServer(app, host="127.0.0.1")
-        await self.server.start_server()
-        return self
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            await self.server.close()
+        return app
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [public_jwk(key, kid) for kid, key in self.keys.items()]}

@@ -7,12 +7,13 @@ import base64
 import hashlib
 import json
 import secrets
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -103,8 +104,41 @@ class Call:
     identity: dict[str, Any] | None
 
 
+class Clock:
+    """A clock a test moves by hand: ``clock.now += 60``."""
+
+    def __init__(self, now: float | None = None) -> None:
+        self.now = time.time() if now is None else now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class StandIn:
+    """A real HTTP server on loopback standing in for something outside the gateway; subclasses route ``app()``."""
+
+    server: TestServer | None
+
+    def app(self) -> web.Application:
+        raise NotImplementedError
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("")).rstrip("/")
+
+    async def start(self) -> Self:
+        self.server = TestServer(self.app(), host="127.0.0.1")
+        await self.server.start_server()
+        return self
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+
 @dataclass
-class EchoUpstream:
+class EchoUpstream(StandIn):
     """A service that records each call and answers with what it received and whom the token names.
 
     As the tenants service it also states ``grants`` to the gateway loading its grant directory.
@@ -117,11 +151,6 @@ class EchoUpstream:
     calls: list[Call] = field(default_factory=list)
     server: TestServer | None = None
 
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return str(self.server.make_url("")).rstrip("/")
-
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/openapi.json", self._openapi)
@@ -129,15 +158,6 @@ class EchoUpstream:
         app.router.add_get("/v1/internal/grants", self._grants)
         app.router.add_route("*", "/{path:.*}", self._echo)
         return app
-
-    async def start(self) -> EchoUpstream:
-        self.server = TestServer(self.app(), host="127.0.0.1")
-        await self.server.start_server()
-        return self
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            await self.server.close()
 
     async def _grants(self, request: web.Request) -> web.StreamResponse:
         return web.json_response({"items": self.grants})
@@ -315,7 +335,7 @@ def verified(tenant: str, client_id: str, *, expires_at: str | None = None, **ex
 
 
 @dataclass
-class KeyService:
+class KeyService(StandIn):
     """The tenants service's key verification as the gateway sees it: known keys answer, others 404."""
 
     verifier: InternalTokenVerifier
@@ -326,21 +346,10 @@ class KeyService:
     callers: list[Identity] = field(default_factory=list)
     server: TestServer | None = None
 
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return str(self.server.make_url("")).rstrip("/")
-
-    async def start(self) -> KeyService:
+    def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post(VERIFY_PATH, self._verify)
-        self.server = TestServer(app, host="127.0.0.1")
-        await self.server.start_server()
-        return self
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            await self.server.close()
+        return app
 
     async def _verify(self, request: web.Request) -> web.StreamResponse:
         self.calls += 1

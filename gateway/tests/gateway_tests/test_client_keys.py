@@ -12,19 +12,11 @@ from gateway.client_keys import KeyCache, TenantKeyVerifier, VerifierConfig, dig
 from gateway.tokens import TokenCache
 from kit.identity import Identity, InternalTokenSigner
 
-from .support import ARTLAND_KEY, KID, GatewayFactory, KeyService, SigningMaterial, tenant_key, verified
+from .support import ARTLAND_KEY, KID, Clock, GatewayFactory, KeyService, SigningMaterial, tenant_key, verified
 
 Client = TestClient[Any, Any]
 CLIENT_ID = "5d2c7c1e-8d3a-4f6e-9a51-2b7e0c9d4f10"
 KNOWLEDGE = "/v1/tenants/artland/knowledge/articles"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC).timestamp()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def _gateway(make_gateway: GatewayFactory, key_service: KeyService, **overrides: Any) -> Client:

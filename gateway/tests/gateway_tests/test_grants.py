@@ -20,7 +20,7 @@ from kit.identity import Identity, InternalTokenSigner, InternalTokenVerifier, g
 from kit.testing.events import eventually
 from kit.testing.infra import InfraServers
 
-from .support import API_KEYS, EchoUpstream, GatewayFactory, app_of, days_from_now, grant
+from .support import API_KEYS, EchoUpstream, GatewayFactory, StandIn, app_of, days_from_now, grant
 
 Client = TestClient[Any, Any]
 PERSON_KEY = "oldenburg-agent-key-0123456789"
@@ -34,7 +34,7 @@ ARTLAND = "/v1/tenants/artland/knowledge/articles"
 
 
 @dataclass
-class GrantDirectory:
+class GrantDirectory(StandIn):
     """The tenants service's grant directory as the gateway sees it; only the gateway's system token may read."""
 
     verifier: InternalTokenVerifier
@@ -43,21 +43,10 @@ class GrantDirectory:
     calls: int = 0
     server: TestServer | None = None
 
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return str(self.server.make_url("")).rstrip("/")
-
-    async def start(self) -> GrantDirectory:
+    def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get(GRANTS_PATH, self._directory)
-        self.server = TestServer(app, host="127.0.0.1")
-        await self.server.start_server()
-        return self
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            await self.server.close()
+        return app
 
     async def _directory(self, request: web.Request) -> web.StreamResponse:
         self.calls += 1

@@ -13,17 +13,10 @@ from gateway.oidc import identity_from_claims
 from gateway.oidc_config import OidcIssuer, parse_oidc_issuers
 
 from .oidc_support import new_ec, new_rsa, public_jwk
+from .support import Clock
 
 ISSUER = "https://login.example.org/realms/artland"
 POLICY = KeyPolicy(cache_seconds=600, refetch_seconds=10, stale_seconds=3600)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Provider:
@@ -49,7 +42,7 @@ def _keys(provider: Provider, clock: Clock) -> IssuerKeys:
 
 
 async def test_unknown_kids_ask_again_at_most_once_per_refetch_interval() -> None:
-    provider, clock = Provider(), Clock()
+    provider, clock = Provider(), Clock(1000.0)
     keys = _keys(provider, clock)
 
     assert await keys.key("rsa-1") is not None
@@ -63,7 +56,7 @@ async def test_unknown_kids_ask_again_at_most_once_per_refetch_interval() -> Non
 
 
 async def test_keys_are_refreshed_after_the_cache_time() -> None:
-    provider, clock = Provider(), Clock()
+    provider, clock = Provider(), Clock(1000.0)
     keys = _keys(provider, clock)
     await keys.key("rsa-1")
 
@@ -77,7 +70,7 @@ async def test_keys_are_refreshed_after_the_cache_time() -> None:
 
 
 async def test_an_outage_serves_the_old_keys_for_the_stale_time_then_answers_503() -> None:
-    provider, clock = Provider(), Clock()
+    provider, clock = Provider(), Clock(1000.0)
     keys = _keys(provider, clock)
     await keys.key("rsa-1")
     provider.failing = True
@@ -96,7 +89,7 @@ async def test_an_outage_serves_the_old_keys_for_the_stale_time_then_answers_503
 
 
 async def test_concurrent_requests_share_one_fetch() -> None:
-    provider, clock = Provider(), Clock()
+    provider, clock = Provider(), Clock(1000.0)
     provider.delay = 0.05
     keys = _keys(provider, clock)
 
@@ -107,7 +100,7 @@ async def test_concurrent_requests_share_one_fetch() -> None:
 
 
 async def test_a_slow_provider_does_not_hold_up_another_issuers_keys() -> None:
-    slow, fast, clock = Provider(), Provider(), Clock()
+    slow, fast, clock = Provider(), Provider(), Clock(1000.0)
     slow.delay = 1.0
     slow_keys, fast_keys = _keys(slow, clock), IssuerKeys("https://other", fast, POLICY, clock=clock)
 

@@ -18,18 +18,10 @@ from gateway.rate_limits import (
 from gateway.settings import parse_rate_limit_overrides
 from kit.identity import Identity
 
-from .support import SigningMaterial, closed_url, gateway_settings
+from .support import Clock, SigningMaterial, closed_url, gateway_settings
 
 KV_KEY = re.compile(r"^[-/_=.a-zA-Z0-9]+$")
 T0 = 1_800_000_000.0  # a window boundary for windows of 60 s
-
-
-class Clock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _client(subject: str, tenant: str | None) -> Identity:
@@ -83,7 +75,7 @@ def test_a_client_gets_its_quota_then_429_naming_the_client_limit_with_retry_aft
 
 
 def test_the_tenant_limit_holds_across_its_clients_and_spares_other_tenants() -> None:
-    limiter = _limiter(Clock())
+    limiter = _limiter(Clock(T0))
     for subject in ("app-1", "app-2"):
         for _ in range(2):
             limiter.admit(_client(subject, "artland"))
@@ -95,7 +87,7 @@ def test_the_tenant_limit_holds_across_its_clients_and_spares_other_tenants() ->
 
 
 def test_a_refused_request_is_not_counted() -> None:
-    limiter = _limiter(Clock(), client=1)
+    limiter = _limiter(Clock(T0), client=1)
     caller = _client("app", "artland")
     limiter.admit(caller)
     for _ in range(3):
@@ -105,7 +97,7 @@ def test_a_refused_request_is_not_counted() -> None:
 
 
 def test_operators_are_limited_per_client_only() -> None:
-    limiter = _limiter(Clock())
+    limiter = _limiter(Clock(T0))
     operator = _client("ops-console", None)
     headers = dict(limiter.admit(operator))
     assert headers == {"RateLimit-Policy": '"client";q=3;w=60', "RateLimit": '"client";r=2;t=60'}
@@ -117,7 +109,7 @@ def test_operators_are_limited_per_client_only() -> None:
 
 
 def test_a_tenant_override_replaces_only_the_limits_it_names() -> None:
-    limiter = _limiter(Clock(), overrides={"artland": (10, None), "burg": (None, 1)})
+    limiter = _limiter(Clock(T0), overrides={"artland": (10, None), "burg": (None, 1)})
     assert dict(limiter.admit(_client("app", "artland")))["RateLimit-Policy"] == '"client";q=10;w=60, "tenant";q=5;w=60'
     limiter.admit(_client("app", "burg"))
     with pytest.raises(RateLimited) as refused:
@@ -126,7 +118,7 @@ def test_a_tenant_override_replaces_only_the_limits_it_names() -> None:
 
 
 def test_a_new_window_starts_from_zero_and_drops_the_old_counters() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     limiter = _limiter(clock)
     caller = _client("app", "artland")
     for _ in range(3):
@@ -137,7 +129,7 @@ def test_a_new_window_starts_from_zero_and_drops_the_old_counters() -> None:
 
 
 def test_what_the_other_replicas_admitted_counts_against_the_limit() -> None:
-    limiter = _limiter(Clock())
+    limiter = _limiter(Clock(T0))
     caller = _client("app", "artland")
     limiter.admit(caller)
     limiter.set_others(int(T0), subject_key("app"), 1)
@@ -149,7 +141,7 @@ def test_what_the_other_replicas_admitted_counts_against_the_limit() -> None:
 
 
 def test_the_others_documents_are_summed_as_totals_so_a_repeated_or_replaced_one_counts_once() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     limiter = _limiter(clock, client=100, tenant=100)
     others = ReplicaCounts(limiter, replica="me")
     window = int(T0)

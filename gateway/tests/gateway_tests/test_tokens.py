@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import jwt
 import pytest
 
@@ -11,17 +9,9 @@ from gateway.tokens import TokenCache
 from kit.errors import Unauthorized
 from kit.identity import Identity, InternalTokenSigner, generate_signing_key
 
-from .support import SigningMaterial
+from .support import Clock, SigningMaterial
 
 OPERATOR = Identity(subject="ops", tenant_id=None, roles=frozenset({"operator"}), kind="client")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _cache(signing: SigningMaterial, clock: Clock) -> TokenCache:

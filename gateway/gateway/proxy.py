@@ -46,7 +46,6 @@ log = logging.getLogger("gateway.proxy")
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 SMALL_BODY = 64 * 1024
-_NO_CONTENT_TYPE = ("Content-Type",)
 # Only W3C trace context is taken from clients; their baggage would travel into every service.
 _CLIENT_TRACE = TraceContextTextMapPropagator()
 _tracer = trace.get_tracer("gateway")
@@ -88,7 +87,7 @@ def _too_large(limit: int) -> ContentTooLarge:
 
 
 def new_session(config: ProxyConfig) -> aiohttp.ClientSession:
-    """One client session for all services; its connector keeps a pool per service."""
+    """The session for the gateway's own calls to the services (readiness, API documents), not for requests."""
     connector = aiohttp.TCPConnector(
         limit=config.pool_size * max(len(config.upstreams), 1),
         limit_per_host=config.pool_size,
@@ -140,7 +139,7 @@ class Proxy:
 
     @property
     def session(self) -> aiohttp.ClientSession:
-        """The client session shared by every request to every service."""
+        """The session for the gateway's own calls to the services; requests go through the pools."""
         if self._session is None:
             raise RuntimeError("the proxy is not open")
         return self._session
@@ -183,20 +182,21 @@ class Proxy:
         match = self.routes.match(path) if canonical else None
         route = match.route.pattern if match is not None else "unmatched"
         method = request.method
-        if tracing_enabled():
+        recording = tracing_enabled()
+        if recording:
             with _tracer.start_as_current_span(
                 f"{method} {route}",
                 context=_CLIENT_TRACE.extract(request.headers),
                 kind=SpanKind.SERVER,
                 attributes={"http.request.method": method, "http.route": route},
             ) as span:
-                response = await self._answer(request, rid, match, canonical)
+                response = await self._answer(request, rid, match, canonical, recording)
                 span.set_attribute("http.response.status_code", response.status)
                 if response.status >= 500:
                     span.set_status(StatusCode.ERROR)
         else:
             # No span to record: the client's trace context travels on as it came (see ``_forward``).
-            response = await self._answer(request, rid, match, canonical)
+            response = await self._answer(request, rid, match, canonical, recording)
         seconds = time.perf_counter() - started
         self._latency.observe(method, route, response.status, seconds)
         if log.isEnabledFor(logging.DEBUG):
@@ -207,12 +207,12 @@ class Proxy:
         return response
 
     async def _answer(
-        self, request: web.Request, rid: str, match: RouteMatch | None, canonical: bool
+        self, request: web.Request, rid: str, match: RouteMatch | None, canonical: bool, recording: bool
     ) -> web.StreamResponse:
         try:
             if match is None:
                 raise NotFound() if canonical else BadRequest("The request path is not in canonical form.")
-            return await self._forward(request, rid, match)
+            return await self._forward(request, rid, match, recording)
         except ProblemError as error:
             response = error_response(error, request.path)
             response.headers[REQUEST_ID] = rid
@@ -223,7 +223,7 @@ class Proxy:
                 problem(500, detail="An unexpected error occurred.", instance=request.path), {REQUEST_ID: rid}
             )
 
-    async def _forward(self, request: web.Request, rid: str, match: RouteMatch) -> web.StreamResponse:
+    async def _forward(self, request: web.Request, rid: str, match: RouteMatch, recording: bool) -> web.StreamResponse:
         identity = public_reader(match, request.method, request.headers)
         if identity is None:
             identity = await self.authenticator.authenticate(request.headers)
@@ -240,7 +240,7 @@ class Proxy:
         headers["X-Forwarded-For"] = origin.address
         headers["X-Forwarded-Proto"] = origin.scheme
         headers["X-Forwarded-Host"] = request.host
-        continue_trace(request.headers, headers, recording=tracing_enabled())
+        continue_trace(request.headers, headers, recording=recording)
         upstream = await self._send(request.method, request.raw_path, headers, body, match.service)
         # The public's reads name nobody: they are not accesses by a principal.
         if self.audit is not None and tenant is not None and identity.kind != "anonymous":

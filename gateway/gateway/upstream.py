@@ -193,9 +193,6 @@ class _Connection(asyncio.Protocol):
             self._fail(UpstreamError("the service's answer is not HTTP"))
             self.close()
 
-    def eof_received(self) -> bool | None:
-        return None
-
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self._cancel_timer()
@@ -320,7 +317,9 @@ class UpstreamPool:
         head = encode_head(method, target, self.authority, headers, framing)
         if isinstance(body, bytes):
             head += body
-        attempts = 2 if retry_dropped and not (body is not None and not isinstance(body, bytes)) else 1
+        # A streamed body is gone once sent: only a request held whole can be sent again.
+        resendable = body is None or isinstance(body, bytes)
+        attempts = 2 if retry_dropped and resendable else 1
         for attempt in range(attempts):
             connection = await self._acquire(fresh=attempt > 0)
             answer = connection.send(head, no_body=method == "HEAD")
@@ -329,20 +328,14 @@ class UpstreamPool:
                 writer = asyncio.ensure_future(connection.write_body(body, chunked=length is None))
                 _close_if_failed(writer, connection)
             try:
-                response = await answer
-            except ConnectionDropped:
+                return await answer
+            except BaseException as error:
                 self._drop(connection)
                 if writer is not None:
                     writer.cancel()
-                if attempt + 1 < attempts:
+                if isinstance(error, ConnectionDropped) and attempt + 1 < attempts:
                     continue
                 raise
-            except BaseException:
-                self._drop(connection)
-                if writer is not None:
-                    writer.cancel()
-                raise
-            return response
         raise AssertionError("unreachable")
 
     async def _acquire(self, *, fresh: bool) -> _Connection:

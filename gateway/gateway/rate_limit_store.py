@@ -43,13 +43,12 @@ def parse_counts(value: bytes | None) -> dict[str, int]:
 
 
 class ReplicaCounts:
-    """The other replicas' documents, summed per window and limit key into the limiter."""
+    """The other replicas' latest documents; what changes between two of them is added to the limiter."""
 
     def __init__(self, limiter: RateLimiter, replica: str) -> None:
         self.limiter = limiter
         self.replica = replica
         self._documents: dict[tuple[int, str], dict[str, int]] = {}
-        self._totals: dict[int, dict[str, int]] = {}
 
     def receive(self, key: str, counts: dict[str, int]) -> None:
         """Take in the document stored under ``key`` (``<window>.<replica>``); its own are ignored."""
@@ -62,20 +61,13 @@ class ReplicaCounts:
             return
         previous = self._documents.get((window, replica), {})
         self._documents[(window, replica)] = counts
-        totals = self._totals.setdefault(window, {})
         for limit_key in previous.keys() | counts.keys():
             change = counts.get(limit_key, 0) - previous.get(limit_key, 0)
             if change:
-                totals[limit_key] = totals.get(limit_key, 0) + change
-                self.limiter.set_others(window, limit_key, totals[limit_key])
-        self._forget_before(current)
-
-    def _forget_before(self, window: int) -> None:
-        if min(self._totals, default=window) >= window:
-            return
-        self._documents = {slot: counts for slot, counts in self._documents.items() if slot[0] >= window}
-        self._totals = {start: totals for start, totals in self._totals.items() if start >= window}
-        self.limiter.forget_before(window)
+                self.limiter.add_others(window, limit_key, change)
+        if any(slot[0] < current for slot in self._documents):
+            self._documents = {slot: doc for slot, doc in self._documents.items() if slot[0] >= current}
+            self.limiter.forget_before(current)
 
 
 class SharedCounts:

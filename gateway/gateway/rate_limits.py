@@ -192,11 +192,11 @@ class RateLimiter:
         start = window_start(self.clock(), self._window)
         return start, {counter.key: counter.own for counter in self.counters() if counter.own}
 
-    def set_others(self, window: int, key: str, total: int) -> None:
-        """What the other replicas together admitted for ``key`` in the window beginning at ``window``."""
+    def add_others(self, window: int, key: str, change: int) -> None:
+        """Add to what the other replicas together admitted for ``key`` in the window beginning at ``window``."""
         if window < window_start(self.clock(), self._window):
             return
-        self._others[(window, key)] = total
+        total = self._others[(window, key)] = self._others.get((window, key), 0) + change
         counter = self._counters.get(key)
         if counter is not None and counter.window == window:
             counter.others = total

@@ -132,7 +132,7 @@ def test_what_the_other_replicas_admitted_counts_against_the_limit() -> None:
     limiter = _limiter(Clock(T0))
     caller = _client("app", "artland")
     limiter.admit(caller)
-    limiter.set_others(int(T0), subject_key("app"), 1)
+    limiter.add_others(int(T0), subject_key("app"), 1)
 
     limiter.admit(caller)
     with pytest.raises(RateLimited):

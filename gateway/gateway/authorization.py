@@ -55,7 +55,7 @@ def public_reader(match: RouteMatch, method: str, headers: Mapping[str, str]) ->
     ``headers`` are looked up case-insensitively, as aiohttp's are. Any credential header, even one that
     names no usable scheme, means the request is judged by its credential.
     """
-    if not match.route.public_read or method not in PUBLIC_METHODS or match.tenant is None:
+    if not is_public(match.route, method) or match.tenant is None:
         return None
     if any(name in headers for name in CREDENTIAL_HEADERS):
         return None

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import sys
 
-from aiohttp import web
 from pydantic import ValidationError
 
 from gateway.app import create_app
+from gateway.serving import serve
 from gateway.settings import SERVICE, get_settings
 from kit.logging import configure_logging
-from kit.runtime import new_event_loop, tune_garbage_collection
+from kit.runtime import run, tune_garbage_collection
 from kit.telemetry import configure_tracing
 
 log = logging.getLogger("gateway")
@@ -35,16 +35,7 @@ def main() -> None:
         raise SystemExit(2) from None
     tune_garbage_collection()
     log.info("gateway.starting", extra={"host": settings.host, "port": settings.port})
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        access_log=None,
-        print=None,
-        handler_cancellation=True,
-        shutdown_timeout=10.0,
-        loop=new_event_loop(),
-    )
+    run(serve(app, host=settings.host, port=settings.port))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from kit.identity import InternalTokenSigner, load_text_or_file
 log = logging.getLogger("gateway.app")
 
 PROXY = web.AppKey("proxy", Proxy)
+BROWSER = web.AppKey("browser", BrowserPolicy)
 OPENAPI = web.AppKey("openapi", MergedOpenApi)
 KEY_VERIFIER = web.AppKey("key_verifier", TenantKeyVerifier)
 KEY_EVENTS = web.AppKey("key_events", KeyEvents)
@@ -168,6 +169,7 @@ def create_app(settings: GatewaySettings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     browser = BrowserPolicy(settings.cors_origins, hsts_seconds=settings.hsts_seconds)
     browser.install(app)
+    app[BROWSER] = browser
     app[PROXY] = proxy
     app[KEY_VERIFIER] = verifier
     app[OIDC] = oidc

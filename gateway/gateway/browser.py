@@ -1,8 +1,9 @@
 """What browsers need from the gateway: CORS for the agent frontends' origins, and protective headers.
 
 Both are added in ``on_response_prepare``, right before the headers leave, so they reach streamed
-responses as well. A CORS preflight is answered by the gateway itself (it carries no credentials and
-must not reach a service); an origin that is not configured gets no CORS headers, so the browser blocks.
+responses as well; the fast front (``gateway.front``) calls ``decorate`` itself. A CORS preflight is
+answered by the gateway itself (it carries no credentials and must not reach a service); an origin that
+is not configured gets no CORS headers, so the browser blocks.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
+from multidict import MutableMultiMapping
 
 from gateway.headers import REQUEST_ID
 
@@ -77,15 +79,17 @@ class BrowserPolicy:
         return response
 
     async def _decorate(self, request: web.Request, response: web.StreamResponse) -> None:
-        headers = response.headers
+        self.decorate(response.headers, request.path, request.headers.get("Origin"))
+
+    def decorate(self, headers: MutableMultiMapping[str], path: str, origin: str | None) -> None:
+        """Add the security headers, and CORS for a configured ``origin``, to an answer's ``headers``."""
         for name, value in SECURITY_HEADERS.items():
             headers.setdefault(name, value)
         # Said by the gateway for every service: no framework or version to look up vulnerabilities for.
         headers["Server"] = SERVER
-        headers.setdefault("Content-Security-Policy", DOCS_POLICY if request.path.startswith("/docs") else API_POLICY)
+        headers.setdefault("Content-Security-Policy", DOCS_POLICY if path.startswith("/docs") else API_POLICY)
         if self.hsts is not None:
             headers.setdefault("Strict-Transport-Security", self.hsts)
-        origin = request.headers.get("Origin")
         if origin is not None and origin in self.origins:
             headers["Access-Control-Allow-Origin"] = origin
             headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS

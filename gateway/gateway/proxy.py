@@ -1,20 +1,22 @@
 """Forward a request to its service: authenticate, scope to a tenant, sign, stream, time out, retry.
 
-Each step of ``_forward`` is one call, so later steps (grants, rate limits, audit) slot in between.
-Bodies stream in both directions; only bodies of known size up to ``SMALL_BODY`` are read whole, so
-the common small JSON answer goes out in one write without chunked framing.
+``Proxy.exchange`` is the path every forwarded request takes, whichever server parsed it: the aiohttp
+application (``Proxy.handle``) or the gateway's fast front (``gateway.front``). Bodies stream in both
+directions; only bodies of known size up to ``SMALL_BODY`` are read whole, so the common small JSON
+answer goes out in one write without chunked framing.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from aiohttp import web
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -33,8 +35,8 @@ from gateway.headers import (
     upstream_request_headers,
 )
 from gateway.metrics import UPSTREAM_FAILURES, UPSTREAM_RETRIES, LatencyRecorder
-from gateway.problems import UpstreamTimeout, UpstreamUnreachable, error_response, problem_response
-from gateway.rate_limits import HeaderPairs, RateLimiter
+from gateway.problems import UpstreamTimeout, UpstreamUnreachable, problem_response
+from gateway.rate_limits import RateLimiter
 from gateway.routes import RouteMatch, RouteTable, is_canonical
 from gateway.tokens import TokenCache
 from gateway.upstream import Body, ConnectFailed, ReadTimeout, UpstreamError, UpstreamPool, UpstreamResponse
@@ -63,6 +65,56 @@ class ProxyConfig:
     pool_size: int
 
 
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """What the forwarding path reads of a request, whichever server parsed it."""
+
+    method: str
+    target: str
+    path: str
+    headers: CIMultiDictProxy[str]
+    remote: str | None
+    scheme: str
+    host: str
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """A service's answer whose head has arrived, and the headers the client gets with it."""
+
+    upstream: UpstreamResponse
+    headers: CIMultiDict[str]
+    service: str
+
+
+def _incoming(request: web.Request) -> Incoming:
+    return Incoming(
+        request.method,
+        request.raw_path,
+        request.rel_url.raw_path,
+        request.headers,
+        request.remote,
+        request.scheme,
+        request.host,
+    )
+
+
+def routed(match: RouteMatch | None, canonical: bool) -> RouteMatch:
+    """The route of a request, or the problem of a path that has none: 404, or 400 for a non-canonical path."""
+    if match is None:
+        raise NotFound() if canonical else BadRequest("The request path is not in canonical form.")
+    return match
+
+
+def failure(error: Exception, method: str, path: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The problem document and headers for a request that failed: its own problem, or 500 with no details."""
+    if isinstance(error, ProblemError):
+        return error.to_problem(instance=path), error.headers()
+    # The client gets a problem document, never a stack trace.
+    log.error("gateway.request.failed", extra={"method": method, "path": path}, exc_info=error)
+    return problem(500, detail="An unexpected error occurred.", instance=path), {}
+
+
 class _LimitedBody:
     """A request body of unknown length, refused once it passes the limit."""
 
@@ -80,6 +132,10 @@ class _LimitedBody:
                 self.exceeded = True
                 raise ContentTooLarge()
             yield chunk
+
+
+# A request body to send on, its length if known, and the limit watching a body of unknown length.
+RequestBody = tuple[Body, int | None, "_LimitedBody | None"]
 
 
 def _too_large(limit: int) -> ContentTooLarge:
@@ -173,14 +229,17 @@ class Proxy:
             read_timeout=self.config.upstream_timeout,
         )
 
+    def locate(self, path: str) -> tuple[RouteMatch | None, str, bool]:
+        """The route of a raw path, its label for metrics and spans, and whether the path is canonical."""
+        canonical = is_canonical(path)
+        match = self.routes.match(path) if canonical else None
+        return match, match.route.pattern if match is not None else "unmatched", canonical
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Answer one request through its service, or with a problem document."""
         started = time.perf_counter()
         rid = request_id(request.headers.get(REQUEST_ID))
-        path = request.rel_url.raw_path
-        canonical = is_canonical(path)
-        match = self.routes.match(path) if canonical else None
-        route = match.route.pattern if match is not None else "unmatched"
+        match, route, canonical = self.locate(request.rel_url.raw_path)
         method = request.method
         recording = tracing_enabled()
         if recording:
@@ -195,63 +254,102 @@ class Proxy:
                 if response.status >= 500:
                     span.set_status(StatusCode.ERROR)
         else:
-            # No span to record: the client's trace context travels on as it came (see ``_forward``).
+            # No span to record: the client's trace context travels on as it came (see ``exchange``).
             response = await self._answer(request, rid, match, canonical, recording)
+        self.record(method, route, response.status, started)
+        return response
+
+    def record(self, method: str, route: str, status: int, started: float) -> None:
+        """Observe one answered request in the latency histogram (and the debug log)."""
         seconds = time.perf_counter() - started
-        self._latency.observe(method, route, response.status, seconds)
+        self._latency.observe(method, route, status, seconds)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "gateway.request.proxied",
-                extra={"method": method, "route": route, "status": response.status, "seconds": seconds},
+                extra={"method": method, "route": route, "status": status, "seconds": seconds},
             )
-        return response
 
     async def _answer(
         self, request: web.Request, rid: str, match: RouteMatch | None, canonical: bool, recording: bool
     ) -> web.StreamResponse:
         try:
-            if match is None:
-                raise NotFound() if canonical else BadRequest("The request path is not in canonical form.")
-            return await self._forward(request, rid, match, recording)
-        except ProblemError as error:
-            response = error_response(error, request.path)
-            response.headers[REQUEST_ID] = rid
-            return response
-        except Exception:  # the client gets a problem document, never a stack trace
-            log.exception("gateway.request.failed", extra={"method": request.method, "path": request.path})
-            return problem_response(
-                problem(500, detail="An unexpected error occurred.", instance=request.path), {REQUEST_ID: rid}
+            exchange = await self.exchange(
+                _incoming(request), rid, routed(match, canonical), lambda: self._body(request), recording=recording
             )
+            try:
+                return await self._relay(request, exchange)
+            finally:
+                exchange.upstream.release()
+        except Exception as error:  # noqa: BLE001 - ``failure`` logs what is not a problem of the client's
+            body, headers = failure(error, request.method, request.path)
+            headers[REQUEST_ID] = rid
+            return problem_response(body, headers)
 
-    async def _forward(self, request: web.Request, rid: str, match: RouteMatch, recording: bool) -> web.StreamResponse:
-        identity = public_reader(match, request.method, request.headers)
+    async def exchange(
+        self,
+        incoming: Incoming,
+        rid: str,
+        match: RouteMatch,
+        read_body: Callable[[], Awaitable[RequestBody]],
+        *,
+        recording: bool = False,
+    ) -> Exchange:
+        """Admit the caller, send the request to its service and return once the answer's head is there.
+
+        Whichever server parsed the request: authentication, rate limits, tenant scope and authorization, the
+        signed identity, the forwarded headers, the access audit. The body is read only once admitted.
+        """
+        headers = incoming.headers
+        identity = public_reader(match, incoming.method, headers)
         if identity is None:
-            identity = await self.authenticator.authenticate(request.headers)
+            identity = await self.authenticator.authenticate(headers)
         # Counted before the tenant check, so probing other tenants' URLs is limited too.
-        origin = self.proxies.origin(request.remote, request.scheme, request.headers)
+        origin = self.proxies.origin(incoming.remote, incoming.scheme, headers)
         limits = self.limiter.admit(rate_limited_as(identity, origin.address)) if self.limiter is not None else ()
         tenant, identity = self._acting(identity, match)
         # After the tenant check: another tenant's URL is 404 whatever the caller may do.
-        authorize(identity, match, request.method)
-        body = await self._body(request)
-        headers = upstream_request_headers(request.headers.items(), request.headers.get("Connection"))
-        headers["Authorization"] = self.tokens.authorization(identity, tenant)
-        headers[REQUEST_ID] = rid
-        headers["X-Forwarded-For"] = origin.address
-        headers["X-Forwarded-Proto"] = origin.scheme
-        headers["X-Forwarded-Host"] = request.host
-        continue_trace(request.headers, headers, recording=recording)
-        upstream = await self._send(request.method, request.raw_path, headers, body, match.service)
+        authorize(identity, match, incoming.method)
+        body = await read_body()
+        out = upstream_request_headers(headers.items(), headers.get("Connection"))
+        out["Authorization"] = self.tokens.authorization(identity, tenant)
+        out[REQUEST_ID] = rid
+        out["X-Forwarded-For"] = origin.address
+        out["X-Forwarded-Proto"] = origin.scheme
+        out["X-Forwarded-Host"] = incoming.host
+        continue_trace(headers, out, recording=recording)
+        upstream = await self._send(incoming.method, incoming.target, out, body, match.service)
         # The public's reads name nobody: they are not accesses by a principal.
         if self.audit is not None and tenant is not None and identity.kind != "anonymous":
-            path = request.rel_url.raw_path
             self.audit.note(
-                identity, tenant=tenant, method=request.method, path=path, status=upstream.status, request_id=rid
+                identity,
+                tenant=tenant,
+                method=incoming.method,
+                path=incoming.path,
+                status=upstream.status,
+                request_id=rid,
             )
+        answer = client_response_headers(upstream.headers, upstream.header("Connection"))
+        answer[REQUEST_ID] = rid
+        if limits:
+            answer.extend(limits)
+        return Exchange(upstream, answer, match.service)
+
+    async def read_whole(self, exchange: Exchange) -> bytes:
+        """The whole body of a small answer; a service that stalls or breaks off is 504 or 502."""
         try:
-            return await self._relay(request, upstream, rid, match.service, limits)
-        finally:
-            upstream.release()
+            return await exchange.upstream.read()
+        except ReadTimeout:
+            UPSTREAM_FAILURES.labels(exchange.service, "timeout").inc()
+            raise UpstreamTimeout(exchange.service) from None
+        except UpstreamError:
+            UPSTREAM_FAILURES.labels(exchange.service, "interrupted").inc()
+            raise UpstreamUnreachable(exchange.service) from None
+
+    @staticmethod
+    def interrupted(exchange: Exchange, error: UpstreamError) -> None:
+        """Count and log a service that broke off an answer whose head was sent on already."""
+        UPSTREAM_FAILURES.labels(exchange.service, "interrupted").inc()
+        log.warning("gateway.upstream.interrupted", extra={"upstream": exchange.service, "error": type(error).__name__})
 
     def _acting(self, identity: Identity, match: RouteMatch) -> tuple[str | None, Identity]:
         """The tenant the request acts for, and who acts: on a partner's URL, only through its grant."""
@@ -261,7 +359,7 @@ class Proxy:
             return match.tenant, self.grants.acting(identity, match.tenant)
         return acting_tenant(identity, match), identity
 
-    async def _body(self, request: web.Request) -> tuple[Body, int | None, _LimitedBody | None]:
+    async def _body(self, request: web.Request) -> RequestBody:
         """The body to send on, its length if known, and the limit watching a body of unknown length."""
         if not request.body_exists:
             return None, None, None
@@ -282,7 +380,7 @@ class Proxy:
         method: str,
         target: str,
         headers: CIMultiDict[str],
-        body: tuple[Body, int | None, _LimitedBody | None],
+        body: RequestBody,
         service: str,
     ) -> UpstreamResponse:
         content, length, limited = body
@@ -314,23 +412,11 @@ class Proxy:
             log.warning("gateway.upstream.unreachable", extra={"upstream": service, "error": type(error).__name__})
             raise UpstreamUnreachable(service) from None
 
-    async def _relay(
-        self, request: web.Request, upstream: UpstreamResponse, rid: str, service: str, limits: HeaderPairs = ()
-    ) -> web.StreamResponse:
-        headers = client_response_headers(upstream.headers, upstream.header("Connection"))
-        headers[REQUEST_ID] = rid
-        if limits:
-            headers.extend(limits)
+    async def _relay(self, request: web.Request, exchange: Exchange) -> web.StreamResponse:
+        upstream, headers = exchange.upstream, exchange.headers
         length = upstream.content_length
         if length is not None and length <= SMALL_BODY and request.method != "HEAD":
-            try:
-                body = await upstream.read()
-            except ReadTimeout:
-                UPSTREAM_FAILURES.labels(service, "timeout").inc()
-                raise UpstreamTimeout(service) from None
-            except UpstreamError:
-                UPSTREAM_FAILURES.labels(service, "interrupted").inc()
-                raise UpstreamUnreachable(service) from None
+            body = await self.read_whole(exchange)
             headers.popall("Content-Length", None)
             return web.Response(status=upstream.status, reason=upstream.reason, headers=headers, body=body)
         response = web.StreamResponse(status=upstream.status, reason=upstream.reason, headers=headers)
@@ -343,8 +429,7 @@ class Proxy:
             return response
         except UpstreamError as error:
             # The status line is sent already: cut the connection so the client sees a broken body.
-            UPSTREAM_FAILURES.labels(service, "interrupted").inc()
-            log.warning("gateway.upstream.interrupted", extra={"upstream": service, "error": type(error).__name__})
+            self.interrupted(exchange, error)
             _abort(request)
         except BaseException:
             _abort(request)

@@ -117,7 +117,9 @@ class _Connection(asyncio.Protocol):
         self._keep_alive = False
         self._error: UpstreamError | None = None
         self._waiter: asyncio.Future[None] | None = None
+        # The read timeout: one timer whose deadline moves as bytes arrive, not a new timer for each arrival.
         self._timer: asyncio.TimerHandle | None = None
+        self._deadline: float | None = None
         self._no_body = False
         self._writable = asyncio.Event()
         self._writable.set()
@@ -196,6 +198,9 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self._cancel_timer()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._writable.set()
         if not self._complete:
             self._fail(ConnectionDropped("the service closed the connection"))
@@ -260,19 +265,25 @@ class _Connection(asyncio.Protocol):
             self._waiter.set_result(None)
 
     def _arm_timer(self) -> None:
+        """Start the read timeout over. The deadline moves; the timer is made only when there is none."""
         if self._head is None or self._complete:
             return
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = self._loop.call_later(self._pool.read_timeout, self._timed_out)
+        self._deadline = self._loop.time() + self._pool.read_timeout
+        if self._timer is None:
+            self._timer = self._loop.call_at(self._deadline, self._check_deadline)
 
     def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        """Stop the read timeout: the answer is in, or the gateway stopped reading it."""
+        self._deadline = None
 
-    def _timed_out(self) -> None:
+    def _check_deadline(self) -> None:
         self._timer = None
+        if self._deadline is None:
+            return
+        if self._loop.time() < self._deadline:
+            self._timer = self._loop.call_at(self._deadline, self._check_deadline)
+            return
+        self._deadline = None
         self._fail(ReadTimeout("the service did not answer in time"))
         self.close()
 

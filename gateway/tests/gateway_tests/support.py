@@ -19,6 +19,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
+from gateway.serving import GatewayRunner
 from gateway.settings import GatewaySettings
 from kit.errors import ProblemError
 from kit.identity import Identity, InternalTokenVerifier, generate_signing_key, jwks, private_key_pem
@@ -83,9 +84,17 @@ def closed_url() -> str:
     return f"http://127.0.0.1:{free_port()}"
 
 
+class GatewayTestServer(TestServer):
+    """A test server serving the gateway as deployed: its application behind the fast front."""
+
+    async def _make_runner(self, **kwargs: Any) -> GatewayRunner:
+        return GatewayRunner(self.app, **kwargs)
+
+
 async def start_gateway(signing: SigningMaterial, urls: dict[str, str], **overrides: Any) -> TestClient[Any, Any]:
     """A running gateway in front of ``urls``; ``overrides`` change its settings. Close it when done."""
-    client: TestClient[Any, Any] = TestClient(TestServer(create_app(gateway_settings(signing, urls, **overrides))))
+    server = GatewayTestServer(create_app(gateway_settings(signing, urls, **overrides)))
+    client: TestClient[Any, Any] = TestClient(server)
     await client.start_server()
     return client
 

@@ -28,6 +28,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from gateway.browser import BrowserPolicy
 from gateway.headers import REQUEST_ID, request_id
 from gateway.proxy import SMALL_BODY, Exchange, Incoming, Proxy, RequestBody, failure, routed
+from gateway.routes import RouteMatch
 from gateway.upstream import UpstreamError
 from kit.errors import PROBLEM_JSON
 from kit.telemetry import tracing_enabled
@@ -121,7 +122,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self._remote: str | None = None
         self._scheme = "http"
-        # Spans are made by the aiohttp application; whether they are is settled when the process starts.
+        # Whether spans are recorded is settled when the process starts; asked once per connection.
         self._traced = tracing_enabled()
         self._buffer = bytearray()
         self._busy = False
@@ -251,7 +252,6 @@ class _Connection(asyncio.Protocol):
             or self._parser.get_http_version() != "1.1"
             or self._parser.get_method().decode("ascii", "replace") not in _FAST_METHODS
             or not self._url.startswith(_API_PREFIX.encode())
-            or self._traced
         ):
             return None
         length = 0
@@ -265,36 +265,52 @@ class _Connection(asyncio.Protocol):
     async def _serve(self, request: _Request) -> None:
         proxy = self._front.proxy
         started = time.perf_counter()
-        headers = request.headers
-        rid = request_id(headers.get(REQUEST_ID))
         path = request.target.partition("?")[0]
         match, route, canonical = proxy.locate(path)
         status = 500
         try:
-            try:
-                incoming = Incoming(
-                    request.method, request.target, path, headers, self._remote, self._scheme, headers.get("Host", "")
-                )
-                body: RequestBody = (request.body, len(request.body), None) if request.body else _NOTHING
-                exchange = await proxy.exchange(incoming, rid, routed(match, canonical), lambda: _ready(body))
-                try:
-                    status = exchange.upstream.status
-                    await self._relay(exchange, request, path)
-                finally:
-                    exchange.upstream.release()
-            except Exception as error:  # noqa: BLE001 - ``failure`` logs what is not a problem of the client's
-                if self._sent_head:
-                    self.abort()
-                    return
-                document, extra = failure(error, request.method, _decoded(path))
-                status = document["status"]
-                answer = CIMultiDict(extra)
-                answer[REQUEST_ID] = rid
-                answer["Content-Type"] = PROBLEM_JSON
-                self._write_answer(status, "", answer, orjson.dumps(document), request, path)
+            if self._traced:
+                with proxy.server_span(request.method, route, request.headers) as span:
+                    status = await self._answer(request, path, match, canonical, recording=True)
+                    span.ended(status)
+            else:
+                status = await self._answer(request, path, match, canonical, recording=False)
         finally:
             proxy.record(request.method, route, status, started)
         self._done(request.keep_alive)
+
+    async def _answer(
+        self, request: _Request, path: str, match: RouteMatch | None, canonical: bool, *, recording: bool
+    ) -> int:
+        """Answer ``request``; returns the status sent."""
+        proxy = self._front.proxy
+        headers = request.headers
+        rid = request_id(headers.get(REQUEST_ID))
+        try:
+            incoming = Incoming(
+                request.method, request.target, path, headers, self._remote, self._scheme, headers.get("Host", "")
+            )
+            body: RequestBody = (request.body, len(request.body), None) if request.body else _NOTHING
+            exchange = await proxy.exchange(
+                incoming, rid, routed(match, canonical), lambda: _ready(body), recording=recording
+            )
+            try:
+                await self._relay(exchange, request, path)
+            finally:
+                exchange.upstream.release()
+            return exchange.upstream.status
+        except Exception as error:  # noqa: BLE001 - ``failure`` logs what is not a problem of the client's
+            if self._sent_head:
+                # The status line is out: only cutting the connection tells the client the answer broke off.
+                self.abort()
+                return 500
+            document, extra = failure(error, request.method, _decoded(path))
+            answer = CIMultiDict(extra)
+            answer[REQUEST_ID] = rid
+            answer["Content-Type"] = PROBLEM_JSON
+            self._write_answer(document["status"], "", answer, orjson.dumps(document), request, path)
+            status: int = document["status"]
+            return status
 
     async def _relay(self, exchange: Exchange, request: _Request, path: str) -> None:
         upstream, headers = exchange.upstream, exchange.headers

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,18 @@ class Exchange:
     upstream: UpstreamResponse
     headers: CIMultiDict[str]
     service: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSpan:
+    """A request's span, told the status it ended with."""
+
+    span: trace.Span
+
+    def ended(self, status: int) -> None:
+        self.span.set_attribute("http.response.status_code", status)
+        if status >= 500:
+            self.span.set_status(StatusCode.ERROR)
 
 
 def _incoming(request: web.Request) -> Incoming:
@@ -243,21 +256,26 @@ class Proxy:
         method = request.method
         recording = tracing_enabled()
         if recording:
-            with _tracer.start_as_current_span(
-                f"{method} {route}",
-                context=_CLIENT_TRACE.extract(request.headers),
-                kind=SpanKind.SERVER,
-                attributes={"http.request.method": method, "http.route": route},
-            ) as span:
+            with self.server_span(method, route, request.headers) as span:
                 response = await self._answer(request, rid, match, canonical, recording)
-                span.set_attribute("http.response.status_code", response.status)
-                if response.status >= 500:
-                    span.set_status(StatusCode.ERROR)
+                span.ended(response.status)
         else:
             # No span to record: the client's trace context travels on as it came (see ``exchange``).
             response = await self._answer(request, rid, match, canonical, recording)
         self.record(method, route, response.status, started)
         return response
+
+    @staticmethod
+    @contextmanager
+    def server_span(method: str, route: str, headers: Mapping[str, str]) -> Iterator[ServerSpan]:
+        """The span of one request, continuing the client's W3C trace context."""
+        with _tracer.start_as_current_span(
+            f"{method} {route}",
+            context=_CLIENT_TRACE.extract(headers),
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": method, "http.route": route},
+        ) as span:
+            yield ServerSpan(span)
 
     def record(self, method: str, route: str, status: int, started: float) -> None:
         """Observe one answered request in the latency histogram (and the debug log)."""

@@ -165,3 +165,21 @@ def load_demo(gateway_url: str, api_keys: Mapping[str, str]) -> list[str]:
     if _create(f"{gateway_url}/v1/tenants/{DEMO_TENANT}/grants", api_key=operator, payload=GRANT):
         created.setdefault("grants", []).append(DEMO_TENANT)
     return [f"{kind} {', '.join(tenants)}" for kind, tenants in created.items()]
+
+
+def wait_for_grants(gateway_url: str, *, timeout: float = 15.0) -> bool:
+    """Wait until the gateway has loaded the grants, so the demo's host agents can act for partners at once.
+
+    The gateway reports them in ``/readyz`` without waiting for them (its readiness does not depend on the
+    tenants service); a start that finds the demo's grant already stored sends no event to load it sooner.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{gateway_url}/readyz", timeout=1.0) as answer:  # noqa: S310 - loopback
+                if json.loads(answer.read()).get("checks", {}).get("grants") == "loaded":
+                    return True
+        except (urllib.error.URLError, OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    return False

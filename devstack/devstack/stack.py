@@ -85,6 +85,7 @@ class Stack:
         seconds = progress.elapsed()
         created = demo.load_demo(config.gateway_url, api_keys) if load_demo else []
         if load_demo:
+            demo.wait_for_grants(config.gateway_url)
             progress.step("demo", "; ".join(created) + " created" if created else "already loaded")
         return Ready(seconds=seconds, processes=len(names), api_keys=api_keys)
 

@@ -4,7 +4,7 @@ aiohttp's server alone costs about as much per request as the latency the gatewa
 most requests are alike: a small GET or JSON write under ``/v1/``. The front reads their heads with
 httptools, sends them through the forwarding path every request takes (``Proxy.exchange``) and writes
 the answer itself. Any other request (the gateway's own endpoints, preflights, HEAD, uploads that are
-chunked or large, HTTP/1.0, upgrades, traced requests, anything it cannot parse) is handed, with its
+chunked or large, HTTP/1.0, upgrades, anything it cannot parse) is handed, with its
 connection and the bytes read so far, to the aiohttp application, which keeps that connection.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,11 +32,9 @@ from gateway.upstream import UpstreamError
 from kit.errors import PROBLEM_JSON
 from kit.telemetry import tracing_enabled
 
-log = logging.getLogger("gateway.front")
-
 _FAST_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 _HANDED_OFF_HEADERS = frozenset({b"transfer-encoding", b"upgrade", b"expect"})
-_API_PREFIX = "/v1/"
+_API_PREFIX = b"/v1/"
 MAX_HEAD = 16 * 1024
 KEEP_ALIVE_SECONDS = 75.0
 _PAUSE_READING_AT = 256 * 1024
@@ -251,7 +248,7 @@ class _Connection(asyncio.Protocol):
             or len(self._lengths) > 1
             or self._parser.get_http_version() != "1.1"
             or self._parser.get_method().decode("ascii", "replace") not in _FAST_METHODS
-            or not self._url.startswith(_API_PREFIX.encode())
+            or not self._url.startswith(_API_PREFIX)
         ):
             return None
         length = 0
@@ -305,11 +302,11 @@ class _Connection(asyncio.Protocol):
                 self.abort()
                 return 500
             document, extra = failure(error, request.method, _decoded(path))
+            status: int = document["status"]
             answer = CIMultiDict(extra)
             answer[REQUEST_ID] = rid
             answer["Content-Type"] = PROBLEM_JSON
-            self._write_answer(document["status"], "", answer, orjson.dumps(document), request, path)
-            status: int = document["status"]
+            self._write_answer(status, "", answer, orjson.dumps(document), request, path)
             return status
 
     async def _relay(self, exchange: Exchange, request: _Request, path: str) -> None:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import nats
 import pytest
 from nats.aio.client import Client as NATS
+from nats.js.api import StorageType, StreamConfig
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -18,6 +19,10 @@ from kit.testing.infra import InfraServers, ServiceDatabases, scratch_dir
 from kit.testing.keys import SigningKeys
 
 _SPANS = InMemorySpanExporter()
+_KEEPER = StreamConfig(name="TEST_KEEPER", subjects=["_test.keeper"], storage=StorageType.FILE)
+"""A stream the fixture never deletes: when an account's last stream is deleted, nats-server may still be
+clearing the account's store folder while the next stream is created, which then fails with
+"could not create storage directory" (error 10049)."""
 
 
 @pytest.fixture(scope="session")
@@ -48,11 +53,13 @@ def span_exporter() -> InMemorySpanExporter:
 
 @pytest.fixture
 async def nats_client(servers: InfraServers) -> AsyncIterator[NATS]:
-    """A connection to the session's NATS with every stream deleted first."""
+    """A connection to the session's NATS with every stream but the keeper deleted first."""
     client = await nats.connect(servers.nats_url)
     js = client.jetstream()
+    await js.add_stream(_KEEPER)
     for info in await js.streams_info():
-        await js.delete_stream(info.config.name or "")
+        if info.config.name != _KEEPER.name:
+            await js.delete_stream(info.config.name or "")
     yield client
     await client.close()
 

@@ -6,6 +6,7 @@ The service: the tenants service as deployed (``python -m kit.serve``, real Post
 - direct: with an internal token the gateway's key signed (what the gateway itself sends);
 - nginx: a plain reverse proxy with keep-alive upstream connections, the same token passed through;
 - python tcp relay: uvloop relaying bytes between paired connections, no HTTP: the floor of any Python front;
+- python http relay: heads parsed and rebuilt with httptools, no checks: the floor of any Python HTTP proxy;
 - bare aiohttp proxy: the smallest aiohttp.web pass-through, the same token passed through;
 - gateway: ``python -m gateway`` with an API key per tenant: key look-up, tenant scope, rate limits, a signed
   internal token (cached), header filtering, request id, tracing with no exporter, metrics and the access audit.
@@ -110,6 +111,58 @@ async def main():
 uvloop.run(main())
 """
 
+# The floor of any Python HTTP proxy: heads parsed and rebuilt with httptools, one upstream connection per client
+# connection, no checks at all.
+_HTTP_RELAY = """
+import asyncio, sys, httptools, uvloop
+UPSTREAM = ("127.0.0.1", int(sys.argv[2]))
+class Back(asyncio.Protocol):
+    def __init__(self, front):
+        self.front, self.parser, self.headers, self.body = front, httptools.HttpResponseParser(self), [], []
+    def connection_made(self, transport):
+        self.transport = transport
+    def data_received(self, data):
+        self.parser.feed_data(data)
+    def on_header(self, name, value):
+        if name.lower() != b"content-length":
+            self.headers.append(name + b": " + value)
+    def on_body(self, body):
+        self.body.append(body)
+    def on_message_complete(self):
+        body = b"".join(self.body)
+        status = b"HTTP/1.1 %d OK" % self.parser.get_status_code()
+        head = b"\\r\\n".join([status, *self.headers, b"Content-Length: %d" % len(body)])
+        self.front.transport.write(head + b"\\r\\n\\r\\n" + body)
+        self.headers, self.body = [], []
+class Front(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport, self.parser, self.back = transport, httptools.HttpRequestParser(self), None
+        self.url, self.headers = b"", []
+    def data_received(self, data):
+        self.parser.feed_data(data)
+    def on_url(self, url):
+        self.url += url
+    def on_header(self, name, value):
+        self.headers.append(name + b": " + value)
+    def on_message_complete(self):
+        line = self.parser.get_method() + b" " + self.url + b" HTTP/1.1"
+        head = b"\\r\\n".join([line, *self.headers]) + b"\\r\\n\\r\\n"
+        self.url, self.headers = b"", []
+        asyncio.ensure_future(self.send(head))
+    async def send(self, head):
+        if self.back is None:
+            loop = asyncio.get_running_loop()
+            _, self.back = await loop.create_connection(lambda: Back(self), *UPSTREAM)
+        self.back.transport.write(head)
+    def connection_lost(self, exc):
+        if self.back is not None:
+            self.back.transport.close()
+async def main():
+    server = await asyncio.get_running_loop().create_server(Front, "127.0.0.1", int(sys.argv[1]))
+    await server.serve_forever()
+uvloop.run(main())
+"""
+
 _NGINX = """
 worker_processes 1;
 daemon off;
@@ -203,7 +256,7 @@ def _start(label: str, command: list[str], workdir: Path, env: dict[str, str] | 
 
 
 def measure(database: BenchDatabase, nats_url: str, workdir: Path, seconds: float, rounds: int) -> int:
-    """Start the service and the three fronts, load them in alternation; print the tables and the verdict."""
+    """Start the service and the fronts, load them in alternation; print the tables and the verdict."""
     key = generate_signing_key()
     (workdir / "signing.pem").write_bytes(private_key_pem(key))
     signer = InternalTokenSigner(key, kid=KEY_ID, ttl_seconds=3600)
@@ -235,7 +288,8 @@ def measure(database: BenchDatabase, nats_url: str, workdir: Path, seconds: floa
     try:
         service = start_server("tenants service", "tenants.app:create_app", env, workdir, probe, as_deployed=True)
         upstream = service.url.removeprefix("http://")
-        nginx_port, relay_port, bare_port, gateway_port = free_port(), free_port(), free_port(), free_port()
+        nginx_port, relay_port, http_relay_port = free_port(), free_port(), free_port()
+        bare_port, gateway_port = free_port(), free_port()
         (workdir / "nginx.conf").write_text(_NGINX.format(workdir=workdir, upstream=upstream, port=nginx_port))
         nginx = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
         targets = [Target("direct", service.url, direct_script, None)]
@@ -245,6 +299,10 @@ def measure(database: BenchDatabase, nats_url: str, workdir: Path, seconds: floa
         relay = [PYTHON, "-c", _TCP_RELAY, str(relay_port), upstream.rsplit(":", 1)[1]]
         fronts.append(_start("tcp relay", relay, workdir))
         targets.append(Target("python tcp relay", f"http://127.0.0.1:{relay_port}", direct_script, fronts[-1].pid))
+        http_relay = [PYTHON, "-c", _HTTP_RELAY, str(http_relay_port), upstream.rsplit(":", 1)[1]]
+        fronts.append(_start("http relay", http_relay, workdir))
+        http_relay_url = f"http://127.0.0.1:{http_relay_port}"
+        targets.append(Target("python http relay", http_relay_url, direct_script, fronts[-1].pid))
         fronts.append(_start("bare proxy", [PYTHON, "-c", _BARE_PROXY, str(bare_port), service.url], workdir))
         targets.append(Target("bare aiohttp proxy", f"http://127.0.0.1:{bare_port}", direct_script, fronts[-1].pid))
         gateway_env = {

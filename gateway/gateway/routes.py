@@ -40,6 +40,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/tenants/{tenant}", "tenants"),
     Route("/v1/lines", "tenants"),
     Route("/v1/tenants/{tenant}/knowledge", "knowledge", read_scope="knowledge:read"),
+    # The shared base of descriptions, kept by the host's knowledge editors (the service decides who may write).
+    Route("/v1/knowledge/base", "knowledge", read_scope="knowledge:read"),
     # Published knowledge for the municipalities' web sites.
     Route("/v1/tenants/{tenant}/public", "knowledge", read_scope="knowledge:read", public_read=True),
     Route("/v1/tenants/{tenant}/contacts", "tickets", read_scope="contacts:read", write_scope="contacts:write"),

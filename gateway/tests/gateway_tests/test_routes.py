@@ -22,6 +22,7 @@ TABLE = RouteTable()
         ("/v1/tenants/artland/figures/sla", "metrics", "artland"),
         ("/v1/tenants/artland/knowledgebase", "tenants", "artland"),
         ("/v1/lines/resolve", "tenants", None),
+        ("/v1/knowledge/base/descriptions", "knowledge", None),
     ],
 )
 def test_paths_go_to_the_most_specific_route(path: str, service: str, tenant: str | None) -> None:

@@ -3,7 +3,8 @@
 Run it after migrations, connected as any role that can read the catalog. It reports:
 tables without ``tenant_id`` that are not declared shared; tenant tables without enabled *and*
 forced RLS or without a policy, or with a policy lacking ``WITH CHECK``; unique keys and foreign keys
-without ``tenant_id``; a runtime role that owns tables, is superuser or may bypass RLS.
+without ``tenant_id`` (but for references to shared tables); a runtime role that owns tables, is
+superuser or may bypass RLS.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ _UNIQUE_KEYS = """
 SELECT i.indexrelid::regclass::text AS name, i.indkey::int2[] AS columns
 FROM pg_index i WHERE i.indrelid = $1 AND i.indisunique
 """
-_FOREIGN_KEYS = "SELECT conname, conkey FROM pg_constraint WHERE conrelid = $1 AND contype = 'f'"
+_FOREIGN_KEYS = """
+SELECT conname, conkey, confrelid::regclass::text AS referenced FROM pg_constraint WHERE conrelid = $1 AND contype = 'f'
+"""
 _ROLE = "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = $1"
 _VIEWS = """
 SELECT c.relname, c.relkind, c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -76,7 +79,8 @@ async def tenant_isolation_problems(
             if attnum not in key["columns"]:
                 problems.append(f"{name}: unique key {key['name']} without tenant_id")
         for fk in await conn.fetch(_FOREIGN_KEYS, table["oid"]):
-            if attnum not in fk["conkey"]:
+            # A row of a shared table belongs to no tenant: a reference to it cannot cross tenants.
+            if attnum not in fk["conkey"] and fk["referenced"] not in shared:
                 problems.append(f"{name}: foreign key {fk['conname']} without tenant_id")
     for view in await conn.fetch(_VIEWS, schema):
         options = view["reloptions"] or []

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from kit.db.catalog import tenant_isolation_problems
 from kit.db.database import Database
+from kit.db.rls import rls_statements
 from kit.testing.infra import ScratchDatabase
 
 from .sample import notes
@@ -128,6 +129,30 @@ async def test_catalog_check_finds_unsealed_tables(sample_db: ScratchDatabase) -
     assert "loose: no policy" in problems
     assert "loose: unique key uq_loose_id without tenant_id" in problems
     assert "shared_codes: no tenant_id column and not declared shared" in problems
+
+
+async def test_catalog_check_lets_tenant_rows_refer_to_shared_rows_only(sample_db: ScratchDatabase) -> None:
+    conn = await asyncpg.connect(sample_db.owner_url)
+    try:
+        await conn.execute("CREATE TABLE catalogue (code text PRIMARY KEY)")
+        await conn.execute("CREATE TABLE lookups (tenant_id text, id int UNIQUE, PRIMARY KEY (tenant_id, id))")
+        await conn.execute(
+            """
+            CREATE TABLE picks (
+                tenant_id text, id int, code text REFERENCES catalogue, lookup int REFERENCES lookups (id),
+                PRIMARY KEY (tenant_id, id)
+            )
+            """
+        )
+        for table in ("lookups", "picks"):
+            for statement in rls_statements(table):
+                await conn.execute(statement)
+        problems = await tenant_isolation_problems(
+            conn, runtime_role=sample_db.spec.runtime, shared_tables=("alembic_version", "catalogue")
+        )
+    finally:
+        await conn.close()
+    assert [p for p in problems if p.startswith("picks")] == ["picks: foreign key picks_lookup_fkey without tenant_id"]
 
 
 async def test_catalog_check_refuses_a_privileged_runtime_role(sample_db: ScratchDatabase) -> None:

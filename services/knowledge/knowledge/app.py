@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from kit.app import create_service_app
+from knowledge.description.endpoints import router as description_router
+from knowledge.office.endpoints import router as office_router
 from knowledge.settings import get_settings
 
 
@@ -17,5 +19,5 @@ def create_app() -> FastAPI:
             "Service descriptions, shared articles with per-tenant overrides, responsible offices, contacts "
             "and opening hours, with review, publishing, versions and German full-text search."
         ),
-        routers=[],
+        routers=[description_router, office_router],
     )

@@ -7,6 +7,7 @@ from functools import lru_cache
 from pydantic_settings import SettingsConfigDict
 
 from kit.settings import ServiceSettings
+from kit.tenancy import TenantId
 
 SERVICE = "knowledge"
 
@@ -16,6 +17,8 @@ class KnowledgeSettings(ServiceSettings):
 
     service_name: str = SERVICE
     worker_port: int = 9102
+    # The municipality that runs the service center: its knowledge editors keep the shared base.
+    host_tenant: TenantId | None = None
 
 
 @lru_cache

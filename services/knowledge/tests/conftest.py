@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
 from nats.aio.client import Client as NATS
 
 from kit.db.database import Database
 from kit.events import EventConsumer, ensure_stream, service_stream
 from kit.events.streams import dead_letter_stream
+from kit.testing.checks import service_client
 from kit.testing.events import running_subscription
-from kit.testing.infra import ScratchDatabase, ServiceDatabases
+from kit.testing.infra import InfraServers, ScratchDatabase, ServiceDatabases
+from kit.testing.keys import SigningKeys
+from knowledge.app import create_app
 from knowledge.events.handlers import SUBSCRIPTIONS
 from knowledge.migrate import MIGRATIONS
+from knowledge.settings import get_settings
+
+from .support import HOST, know_tenants
 
 
 @pytest.fixture
@@ -40,3 +47,22 @@ async def directory_consumer(database: Database, nats_client: NATS) -> AsyncIter
     await ensure_stream(js, dead_letter_stream())
     async with running_subscription(SUBSCRIPTIONS[0], database=database, nats=nats_client) as consumer:
         yield consumer
+
+
+@pytest.fixture
+async def client(
+    scratch: ScratchDatabase, servers: InfraServers, keys: SigningKeys, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The knowledge API with Oldenburg (the host), Artland and München in its directory."""
+    await know_tenants(scratch)
+    monkeypatch.setenv("KNOWLEDGE_HOST_TENANT", HOST)
+    async with service_client(
+        create_app,
+        get_settings,
+        prefix="KNOWLEDGE",
+        database=scratch,
+        servers=servers,
+        keys=keys,
+        monkeypatch=monkeypatch,
+    ) as http:
+        yield http

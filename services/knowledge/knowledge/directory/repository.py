@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from kit.db.database import TenantSession
+from kit.db.database import Database, TenantSession
 from knowledge.directory.models import KnownTenant
 
 
@@ -24,3 +24,11 @@ async def upsert(session: TenantSession, *, tenant_id: str, name: str, created_a
             },
         )
     )
+
+
+_KNOWN = select(KnownTenant.tenant_id)
+
+
+async def is_known(database: Database, tenant_id: str) -> bool:
+    """Whether the tenants service has registered ``tenant_id`` (its own row is the only one it can see)."""
+    return await database.fetch_one(tenant_id, _KNOWN) is not None

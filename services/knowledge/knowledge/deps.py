@@ -1,0 +1,39 @@
+"""The knowledge service's dependencies: a tenant scope that also requires the tenant to be known here."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends
+
+from kit.errors import Forbidden, NotFound
+from kit.identity import Role
+from kit.web.deps import TenantScope, TenantScopeDep
+from knowledge.directory import repository as directory
+
+
+async def get_known_scope(scope: TenantScopeDep) -> TenantScope:
+    """The caller's tenant scope, for a municipality the tenants service has registered."""
+    if not await directory.is_known(scope.database, scope.tenant_id):
+        raise NotFound("No such tenant.")
+    return scope
+
+
+KnownScope = Annotated[TenantScope, Depends(get_known_scope)]
+
+
+def known_scope_for(*roles: Role) -> Callable[..., Awaitable[TenantScope]]:
+    """A known tenant's scope that also requires one of ``roles``; another tenant's caller still gets 404 first."""
+    allowed = frozenset(role.value for role in roles)
+
+    async def scope_with_role(scope: KnownScope) -> TenantScope:
+        if scope.identity.roles.isdisjoint(allowed):
+            raise Forbidden(f"This needs one of the roles {', '.join(sorted(allowed))}.")
+        return scope
+
+    return scope_with_role
+
+
+# Who keeps a municipality's own knowledge: its admins and knowledge editors (the host's act through grants).
+EditorScope = Annotated[TenantScope, Depends(known_scope_for(Role.TENANT_ADMIN, Role.KNOWLEDGE_EDITOR, Role.OPERATOR))]

@@ -1,0 +1,185 @@
+"""What a service description says: the XZuFi text modules and the structured parts, and how layers merge.
+
+A shared base description is complete; a tenant's supplement names only the parts it overrides (and the
+synonyms it adds). The agent's view of a shared description for a tenant is the base with the supplement's
+parts laid over it, each part marked with the layer it came from.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+
+Text = Annotated[str, Field(min_length=1, max_length=20_000)]
+Label = Annotated[str, Field(min_length=1, max_length=300)]
+Euro = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)]
+Origin = Literal["base", "supplement", "local"]
+
+# XZuFi 2.2 text modules (Leistungsmodul Text) by their code, under the names the API uses.
+TEXT_MODULES: dict[str, str] = {
+    "designation": "02",
+    "short_text": "05",
+    "full_text": "06",
+    "legal_basis": "07",
+    "required_documents": "08",
+    "prerequisites": "09",
+    "procedure": "11",
+    "forms": "14",
+    "further_information": "15",
+    "notes": "16",
+    "responsible_office": "22",
+    "point_of_contact": "23",
+    "teaser": "24",
+    "legal_remedy": "25",
+}
+
+
+class Modules(BaseModel):
+    """The text modules, each optional; the XZuFi code is in each field's description."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    designation: Text | None = Field(default=None, description="02 Leistungsbezeichnung")
+    short_text: Text | None = Field(default=None, description="05 Kurztext")
+    full_text: Text | None = Field(default=None, description="06 Volltext")
+    legal_basis: Text | None = Field(default=None, description="07 Rechtsgrundlage(n)")
+    required_documents: Text | None = Field(default=None, description="08 Erforderliche Unterlagen")
+    prerequisites: Text | None = Field(default=None, description="09 Voraussetzungen")
+    procedure: Text | None = Field(default=None, description="11 Verfahrensablauf")
+    forms: Text | None = Field(default=None, description="14 Formulare")
+    further_information: Text | None = Field(default=None, description="15 Weiterführende Informationen")
+    notes: Text | None = Field(default=None, description="16 Hinweise (Besonderheiten)")
+    responsible_office: Text | None = Field(default=None, description="22 Zuständige Stelle")
+    point_of_contact: Text | None = Field(default=None, description="23 Ansprechpunkt")
+    teaser: Text | None = Field(default=None, description="24 Teaser")
+    legal_remedy: Text | None = Field(default=None, description="25 Rechtsbehelf")
+
+
+class Fee(BaseModel):
+    """A fee: a fixed amount, or a range, in euro."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: Label
+    amount_eur: Euro | None = None
+    min_eur: Euro | None = None
+    max_eur: Euro | None = None
+    note: Label | None = None
+
+    @model_validator(mode="after")
+    def _an_amount_or_a_range(self) -> Fee:
+        if self.amount_eur is not None and (self.min_eur is not None or self.max_eur is not None):
+            raise ValueError("either amount_eur or a range of min_eur and max_eur")
+        if self.min_eur is not None and self.max_eur is not None and self.min_eur > self.max_eur:
+            raise ValueError("min_eur is above max_eur")
+        return self
+
+
+class Deadline(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: Label
+    days: int | None = Field(default=None, ge=0, le=3650)
+    note: Label | None = None
+
+
+class ProcessingTime(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min_days: int | None = Field(default=None, ge=0, le=3650)
+    max_days: int | None = Field(default=None, ge=0, le=3650)
+    note: Label | None = None
+
+    @model_validator(mode="after")
+    def _in_order(self) -> ProcessingTime:
+        if self.min_days is not None and self.max_days is not None and self.min_days > self.max_days:
+            raise ValueError("min_days is above max_days")
+        return self
+
+
+class Approval(BaseModel):
+    """Who released the text, and when (Freigabe)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    released_on: date
+    released_by: Label
+
+
+Synonym = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class Parts(BaseModel):
+    """Every part a description may have; a supplement sets only those it overrides."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Label | None = Field(default=None, description="03 Leistungsname, as callers would recognise it")
+    modules: Modules = Field(default_factory=Modules)
+    fees: list[Fee] | None = None
+    deadlines: list[Deadline] | None = None
+    processing_time: ProcessingTime | None = None
+    synonyms: list[Synonym] = Field(default=[], max_length=200, description="Begriffe im Kontext")
+    online_service_url: AnyHttpUrl | None = None
+    approval: Approval | None = None
+    source: Label | None = Field(default=None, examples=["FIM Stammtext", "PVOG", "Stadt Oldenburg"])
+
+
+class Content(Parts):
+    """A whole description: it needs a name."""
+
+    name: Label = Field(description="03 Leistungsname, as callers would recognise it")
+
+
+def stored(parts: Parts) -> dict[str, Any]:
+    """The parts as kept in the database: set parts only, modules without empty ones."""
+    data = parts.model_dump(mode="json", exclude_none=True)
+    data["modules"] = {key: value for key, value in data.get("modules", {}).items() if value is not None}
+    if not data["modules"]:
+        del data["modules"]
+    if not data.get("synonyms"):
+        data.pop("synonyms", None)
+    return data
+
+
+_WHOLE_PARTS = ("name", "fees", "deadlines", "processing_time", "online_service_url", "approval", "source")
+
+
+def merge(base: dict[str, Any], supplement: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Origin]]:
+    """A shared description with a tenant's supplement laid over it, and the origin of each part.
+
+    Origins are keyed by part (``fees``) or module (``modules.procedure``). The supplement's synonyms add
+    to the base's rather than replace them (local colloquial terms); ``origins["synonyms"]`` is
+    ``supplement`` when it added any.
+    """
+    extra = supplement or {}
+    merged: dict[str, Any] = {}
+    origins: dict[str, Origin] = {}
+    for part in _WHOLE_PARTS:
+        if part in extra:
+            merged[part], origins[part] = extra[part], "supplement"
+        elif part in base:
+            merged[part], origins[part] = base[part], "base"
+    modules: dict[str, Any] = {}
+    for module in TEXT_MODULES:
+        if module in extra.get("modules", {}):
+            modules[module], origins[f"modules.{module}"] = extra["modules"][module], "supplement"
+        elif module in base.get("modules", {}):
+            modules[module], origins[f"modules.{module}"] = base["modules"][module], "base"
+    merged["modules"] = modules
+    own, added = base.get("synonyms", []), extra.get("synonyms", [])
+    merged["synonyms"] = list(dict.fromkeys([*own, *added]))
+    if added:
+        origins["synonyms"] = "supplement"
+    elif own:
+        origins["synonyms"] = "base"
+    return merged, origins
+
+
+def local(content: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Origin]]:
+    """A tenant's own description in the same shape as a merged one: every part from the local layer."""
+    merged, origins = merge(content, None)
+    return merged, dict.fromkeys(origins, "local")

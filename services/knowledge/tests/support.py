@@ -1,0 +1,50 @@
+"""Municipalities the knowledge tests serve, and the headers their people act with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from kit.testing.infra import ScratchDatabase
+from kit.testing.keys import SigningKeys
+
+HOST = "oldenburg"
+TENANTS = {"oldenburg": "Stadt Oldenburg", "artland": "Samtgemeinde Artland", "muenchen": "Landeshauptstadt München"}
+
+
+async def know_tenants(database: ScratchDatabase, tenants: dict[str, str] = TENANTS) -> None:
+    """Put municipalities into the service's directory, as the tenants events would."""
+    conn = await asyncpg.connect(database.admin_url)
+    try:
+        await conn.executemany(
+            "INSERT INTO known_tenants (tenant_id, name, created_at) VALUES ($1, $2, now())", tenants.items()
+        )
+    finally:
+        await conn.close()
+
+
+async def admin_rows(database: ScratchDatabase, query: str, *args: Any) -> list[asyncpg.Record]:
+    """Rows as the superuser sees them: what was really written, whatever the tenant."""
+    conn = await asyncpg.connect(database.admin_url)
+    try:
+        return list(await conn.fetch(query, *args))
+    finally:
+        await conn.close()
+
+
+def agent(keys: SigningKeys, tenant_id: str) -> dict[str, str]:
+    return keys.headers_for(tenant_id, "agent")
+
+
+def tenant_admin(keys: SigningKeys, tenant_id: str) -> dict[str, str]:
+    return keys.headers_for(tenant_id, "tenant_admin")
+
+
+def editor(keys: SigningKeys, tenant_id: str = HOST) -> dict[str, str]:
+    """A knowledge editor, of the host unless told otherwise (acting for ``tenant_id`` through a grant)."""
+    return keys.headers_for(tenant_id, "knowledge_editor", subject="editor-meyer")
+
+
+def operator(keys: SigningKeys, tenant_id: str | None = None) -> dict[str, str]:
+    return keys.headers_for(tenant_id, "operator")

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from devstack.demo import HOST_TENANT
+
 SERVICES: tuple[str, ...] = ("tenants", "knowledge", "tickets", "metrics")
 API_PORTS: Mapping[str, int] = {"tenants": 8101, "knowledge": 8102, "tickets": 8103, "metrics": 8104}
 WORKER_PORTS: Mapping[str, int] = {"tenants": 9101, "knowledge": 9102, "tickets": 9103, "metrics": 9104}
@@ -246,6 +248,8 @@ def service_env(config: StackConfig, service: str, *, nats_url: str, database: D
         f"{prefix}_DATABASE_URL": database.runtime,
         f"{prefix}_MIGRATION_DATABASE_URL": database.owner,
         f"{prefix}_WORKER_PORT": str(config.ports.services[service].worker),
+        # The demo's host keeps the shared knowledge base (its knowledge editors and the operators).
+        **({"KNOWLEDGE_HOST_TENANT": HOST_TENANT} if service == "knowledge" else {}),
     }
 
 

@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
-import pytest
+import httpx
 
-from kit.testing.checks import service_client
 from kit.testing.events import eventually
-from kit.testing.infra import InfraServers, ScratchDatabase
-from kit.testing.keys import SigningKeys
-from knowledge.app import create_app
 from knowledge.settings import get_settings
 
 
-async def test_app_answers_health_readiness_and_openapi(
-    scratch: ScratchDatabase, servers: InfraServers, keys: SigningKeys, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async with service_client(
-        create_app,
-        get_settings,
-        prefix="KNOWLEDGE",
-        database=scratch,
-        servers=servers,
-        keys=keys,
-        monkeypatch=monkeypatch,
-    ) as client:
+async def test_app_answers_health_readiness_and_openapi(client: httpx.AsyncClient) -> None:
+    async def ready() -> bool:
+        return (await client.get("/readyz")).status_code == 200
 
-        async def ready() -> bool:
-            return (await client.get("/readyz")).status_code == 200
-
-        await eventually(ready)
-        health = await client.get("/healthz")
-        openapi = (await client.get("/openapi.json")).json()
-        settings = get_settings()
+    await eventually(ready)
+    health = await client.get("/healthz")
+    openapi = (await client.get("/openapi.json")).json()
+    settings = get_settings()
 
     assert health.status_code == 200
     assert openapi["info"]["title"] == "Zentrale knowledge"
-    assert (settings.service_name, settings.worker_port) == ("knowledge", 9102)
+    assert "/v1/tenants/{tenant_id}/knowledge/descriptions/{description_id}" in openapi["paths"]
+    assert (settings.service_name, settings.worker_port, settings.host_tenant) == ("knowledge", 9102, "oldenburg")

@@ -17,10 +17,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from knowledge.models import Base
 
 
-class BaseDescription(Base):
-    __tablename__ = "base_descriptions"
+class _Head:
+    """The columns of a description's head row, in either layer."""
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     leika_key: Mapped[str | None] = mapped_column(Text)
     content: Mapped[dict[str, Any]] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(Text)
@@ -33,18 +32,29 @@ class BaseDescription(Base):
     updated_by: Mapped[str] = mapped_column(Text)
 
 
-class BaseDescriptionVersion(Base):
-    __tablename__ = "base_description_versions"
+class _Version:
+    """The columns of a kept version, in either layer."""
 
-    description_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, primary_key=True)
     content: Mapped[dict[str, Any]] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(Text)
     changed_by: Mapped[str] = mapped_column(Text)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class TenantDescription(Base):
+class BaseDescription(_Head, Base):
+    __tablename__ = "base_descriptions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+
+
+class BaseDescriptionVersion(_Version, Base):
+    __tablename__ = "base_description_versions"
+
+    description_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class TenantDescription(_Head, Base):
     """A tenant's own description (``base_id`` None) or its supplement of a shared one."""
 
     __tablename__ = "tenant_descriptions"
@@ -52,25 +62,11 @@ class TenantDescription(Base):
     tenant_id: Mapped[str] = mapped_column(Text, primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     base_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    leika_key: Mapped[str | None] = mapped_column(Text)
-    content: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    status: Mapped[str] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(Integer)
-    published_content: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    published_version: Mapped[int | None] = mapped_column(Integer)
-    review_due: Mapped[date | None] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_by: Mapped[str] = mapped_column(Text)
 
 
-class TenantDescriptionVersion(Base):
+class TenantDescriptionVersion(_Version, Base):
     __tablename__ = "tenant_description_versions"
 
     tenant_id: Mapped[str] = mapped_column(Text, primary_key=True)
     description_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    content: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    status: Mapped[str] = mapped_column(Text)
-    changed_by: Mapped[str] = mapped_column(Text)
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

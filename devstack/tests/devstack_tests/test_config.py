@@ -131,6 +131,7 @@ def test_a_service_process_gets_its_own_database_and_the_shared_settings(tmp_pat
         "KNOWLEDGE_DATABASE_URL": "postgresql://knowledge_app:pw@h/db",
         "KNOWLEDGE_MIGRATION_DATABASE_URL": "postgresql://knowledge_owner:pw@h/db",
         "KNOWLEDGE_WORKER_PORT": "7002",
+        "KNOWLEDGE_HOST_TENANT": "oldenburg",
     }
     api = specs["knowledge-api"]
     assert api.argv[1:] == (

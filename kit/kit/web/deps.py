@@ -72,13 +72,17 @@ async def get_tenant_scope(request: Request, tenant_id: TenantPath, identity: Cu
 TenantScopeDep = Annotated[TenantScope, Depends(get_tenant_scope)]
 
 
+def require_role(identity: Identity, *roles: Role) -> None:
+    """Refuse (403) a caller who holds none of ``roles``."""
+    if not identity.has_role(*roles):
+        raise Forbidden(f"This needs one of the roles {', '.join(sorted(role.value for role in roles))}.")
+
+
 def tenant_scope_for(*roles: Role) -> Callable[..., Awaitable[TenantScope]]:
     """A tenant scope that also requires one of ``roles``; another tenant's caller still gets 404 first."""
-    allowed = frozenset(role.value for role in roles)
 
     async def scope_with_role(scope: TenantScopeDep) -> TenantScope:
-        if scope.identity.roles.isdisjoint(allowed):
-            raise Forbidden(f"This needs one of the roles {', '.join(sorted(allowed))}.")
+        require_role(scope.identity, *roles)
         return scope
 
     return scope_with_role
@@ -86,11 +90,9 @@ def tenant_scope_for(*roles: Role) -> Callable[..., Awaitable[TenantScope]]:
 
 def identity_with(*roles: Role) -> Callable[..., Awaitable[Identity]]:
     """The caller, who must hold one of ``roles`` (for endpoints outside a tenant's scope)."""
-    allowed = frozenset(role.value for role in roles)
 
     async def identity_with_role(identity: CurrentIdentity) -> Identity:
-        if identity.roles.isdisjoint(allowed):
-            raise Forbidden(f"This needs one of the roles {', '.join(sorted(allowed))}.")
+        require_role(identity, *roles)
         return identity
 
     return identity_with_role

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from kit.errors import Forbidden, NotFound
+from kit.errors import NotFound
 from kit.identity import Role
-from kit.web.deps import TenantScope, TenantScopeDep
+from kit.web.deps import TenantScope, TenantScopeDep, require_role
 from knowledge.directory import repository as directory
 
 
@@ -25,11 +25,9 @@ KnownScope = Annotated[TenantScope, Depends(get_known_scope)]
 
 def known_scope_for(*roles: Role) -> Callable[..., Awaitable[TenantScope]]:
     """A known tenant's scope that also requires one of ``roles``; another tenant's caller still gets 404 first."""
-    allowed = frozenset(role.value for role in roles)
 
     async def scope_with_role(scope: KnownScope) -> TenantScope:
-        if scope.identity.roles.isdisjoint(allowed):
-            raise Forbidden(f"This needs one of the roles {', '.join(sorted(allowed))}.")
+        require_role(scope.identity, *roles)
         return scope
 
     return scope_with_role

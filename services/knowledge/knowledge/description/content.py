@@ -145,7 +145,8 @@ def stored(parts: Parts) -> dict[str, Any]:
     return data
 
 
-_WHOLE_PARTS = ("name", "fees", "deadlines", "processing_time", "online_service_url", "approval", "source")
+# Parts a supplement replaces whole; the modules are laid over one by one and synonyms add up.
+_WHOLE_PARTS = tuple(part for part in Parts.model_fields if part not in ("modules", "synonyms"))
 
 
 def merge(base: dict[str, Any], supplement: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Origin]]:

@@ -136,3 +136,17 @@ async def leika_taken(session: TenantSession, layer: Layer, key: str, *, besides
     if besides is not None:
         query = query.where(layer.head.id != besides)
     return await session.scalar(query.limit(1)) is not None
+
+
+# The shared base and the tenant's own descriptions; a supplement is no description of its own.
+_EXISTS = text(
+    """
+    SELECT EXISTS (SELECT 1 FROM base_descriptions WHERE id = :id)
+        OR EXISTS (SELECT 1 FROM tenant_descriptions WHERE id = :id AND base_id IS NULL)
+    """
+)
+
+
+async def is_visible(session: TenantSession, description_id: uuid.UUID) -> bool:
+    """Whether ``description_id`` names a shared description or one of the session's tenant's own."""
+    return bool(await session.scalar(_EXISTS, {"id": description_id}))

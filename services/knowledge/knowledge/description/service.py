@@ -31,19 +31,17 @@ from knowledge.description.workflow import (
 )
 from knowledge.office import service as offices
 
-_PUBLISHERS = frozenset({Role.KNOWLEDGE_EDITOR.value, Role.OPERATOR.value})
-
 
 def may_publish(identity: Identity) -> bool:
     """Knowledge editors (and operators) publish and archive; everyone else's edits go to review."""
-    return not identity.roles.isdisjoint(_PUBLISHERS)
+    return identity.has_role(Role.KNOWLEDGE_EDITOR, Role.OPERATOR)
 
 
 def check_base_editor(identity: Identity, *, host_tenant: str | None) -> None:
     """The shared base is kept by operators and by the host's knowledge editors."""
-    if Role.OPERATOR.value in identity.roles:
+    if identity.has_role(Role.OPERATOR):
         return
-    if Role.KNOWLEDGE_EDITOR.value in identity.roles and host_tenant is not None and identity.tenant_id == host_tenant:
+    if identity.has_role(Role.KNOWLEDGE_EDITOR) and host_tenant is not None and identity.tenant_id == host_tenant:
         return
     raise BaseEditorsOnly()
 
@@ -177,14 +175,13 @@ async def write_supplement(
 async def versions(
     session: TenantSession, *, layer: Layer, description_id: uuid.UUID, supplement: bool = False
 ) -> list[dict[str, Any]]:
-    """Every version of a description (or of the tenant's supplement), newest first."""
-    row = (
-        await repository.supplement_of(session, description_id)
-        if supplement
-        else await repository.get(session, layer, description_id)
-    )
-    if row is None or (layer is TENANT and not supplement and row["base_id"] is not None):
-        raise SupplementNotFound() if supplement else DescriptionNotFound()
+    """Every version of a description (or of the tenant's supplement of a shared one), newest first."""
+    if supplement:
+        row = await repository.supplement_of(session, description_id)
+        if row is None:
+            raise SupplementNotFound()
+    else:
+        row = await get(session, layer=layer, description_id=description_id)
     return await repository.versions(session, layer, row["id"])
 
 

@@ -6,11 +6,6 @@ class OfficeNotFound(NotFound):
         super().__init__("No such office.")
 
 
-class DescriptionNotFound(NotFound):
-    def __init__(self) -> None:
-        super().__init__("No such description.")
-
-
 class ResponsibilityNotFound(NotFound):
     def __init__(self) -> None:
         super().__init__("The office is not responsible for that description.")

@@ -7,9 +7,10 @@ from typing import Any
 
 from kit.concurrency import check_if_match
 from kit.db.database import Database, TenantSession
-from knowledge.description.lookup import is_visible
+from knowledge.description import repository as descriptions
+from knowledge.description.errors import DescriptionNotFound
 from knowledge.office import repository
-from knowledge.office.errors import DescriptionNotFound, OfficeNameTaken, OfficeNotFound, ResponsibilityNotFound
+from knowledge.office.errors import OfficeNameTaken, OfficeNotFound, ResponsibilityNotFound
 from knowledge.office.schemas import OfficeCreate, OfficeUpdate
 
 # Fields that cannot be cleared: ``null`` in an update leaves them as they are.
@@ -77,7 +78,7 @@ async def assign(session: TenantSession, *, tenant_id: str, office_id: uuid.UUID
     """Make the office responsible for a description the tenant can see; assigning again changes nothing."""
     if not await repository.exists_locked(session, office_id):
         raise OfficeNotFound()
-    if not await is_visible(session, description_id):
+    if not await descriptions.is_visible(session, description_id):
         raise DescriptionNotFound()
     await repository.assign(session, tenant_id=tenant_id, office_id=office_id, description_id=description_id)
 

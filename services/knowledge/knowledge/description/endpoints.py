@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Depends, Header, Response, status
 
 from kit.concurrency import etag
+from kit.identity import Identity, Role
 from kit.pagination import DEFAULT_LIMIT
-from kit.web.deps import CurrentIdentity, CursorQuery, DatabaseDep, LimitQuery
+from kit.web.deps import CurrentIdentity, CursorQuery, DatabaseDep, LimitQuery, identity_with
 from kit.web.problems import problem_responses
 from knowledge.deps import EditorScope, KnownScope
 from knowledge.description import service
@@ -30,6 +31,8 @@ from knowledge.settings import get_settings
 router = APIRouter(tags=["descriptions"])
 
 IfMatch = Annotated[str | None, Header(description="The ETag of the version you change")]
+# Working texts and their history are for the people who write them, not for agents or clients.
+BaseReader = Annotated[Identity, Depends(identity_with(Role.KNOWLEDGE_EDITOR, Role.TENANT_ADMIN, Role.OPERATOR))]
 BASE = "/knowledge/base/descriptions"
 TENANT_PATH = "/tenants/{tenant_id}/knowledge/descriptions"
 _WRITE_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 412, 422, 428)
@@ -61,9 +64,9 @@ async def create_shared_description(
     return _read(row, response)
 
 
-@router.get(BASE + "/{description_id}", response_model=DescriptionRead, responses=problem_responses(401, 404, 422))
+@router.get(BASE + "/{description_id}", response_model=DescriptionRead, responses=problem_responses(401, 403, 404, 422))
 async def get_shared_description(
-    description_id: uuid.UUID, identity: CurrentIdentity, database: DatabaseDep, response: Response
+    description_id: uuid.UUID, identity: BaseReader, database: DatabaseDep, response: Response
 ) -> DescriptionRead:
     """Read a shared description as its editors see it: working and published content."""
     async with database.transaction(identity.tenant_id) as session:
@@ -107,10 +110,8 @@ async def move_shared_description(
     return _read(row, response)
 
 
-@router.get(BASE + "/{description_id}/versions", response_model=VersionList, responses=problem_responses(401, 404))
-async def list_shared_versions(
-    description_id: uuid.UUID, identity: CurrentIdentity, database: DatabaseDep
-) -> VersionList:
+@router.get(BASE + "/{description_id}/versions", response_model=VersionList, responses=problem_responses(401, 403, 404))
+async def list_shared_versions(description_id: uuid.UUID, identity: BaseReader, database: DatabaseDep) -> VersionList:
     """Every version of a shared description, newest first, with who saved it."""
     async with database.transaction(identity.tenant_id) as session:
         return _versions(await service.versions(session, layer=SHARED, description_id=description_id))

@@ -24,7 +24,8 @@ class _Head:
     content: Mapped[dict[str, Any]] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer)
-    published_content: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # None is SQL NULL (nothing published), not a JSON null.
+    published_content: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     published_version: Mapped[int | None] = mapped_column(Integer)
     review_due: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -96,19 +96,19 @@ async def versions(session: TenantSession, layer: Layer, description_id: uuid.UU
 
 
 # What agents see: published shared descriptions with the tenant's published supplement, and the tenant's
-# own published descriptions; archived ones are gone from view. Newest first by creation, stable for cursors.
+# own published descriptions (archiving withdraws the published content). Newest first by creation, stable for cursors.
 _VISIBLE = """
 SELECT * FROM (
     SELECT b.id, 'shared' AS layer, b.leika_key, b.published_content AS content,
            s.published_content AS supplement, b.created_at, b.updated_at, b.published_version,
            s.published_version AS supplement_version
     FROM base_descriptions b
-    LEFT JOIN tenant_descriptions s ON s.base_id = b.id AND s.status <> 'archived'
-    WHERE b.published_content IS NOT NULL AND b.status <> 'archived'
+    LEFT JOIN tenant_descriptions s ON s.base_id = b.id
+    WHERE b.published_content IS NOT NULL
     UNION ALL
     SELECT d.id, 'local', d.leika_key, d.published_content, NULL, d.created_at, d.updated_at, d.published_version, NULL
     FROM tenant_descriptions d
-    WHERE d.base_id IS NULL AND d.published_content IS NOT NULL AND d.status <> 'archived'
+    WHERE d.base_id IS NULL AND d.published_content IS NOT NULL
 ) visible
 """
 

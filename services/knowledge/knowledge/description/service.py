@@ -137,6 +137,9 @@ async def move(
     values: dict[str, Any] = {"status": status}
     if status == "published":
         values.update(published_content=current["content"], published_version=current["version"] + 1)
+    elif status == "archived":
+        # Withdrawn from agents: neither a later edit nor a restore brings the old text back unpublished.
+        values.update(published_content=None, published_version=None)
     return await repository.save(session, layer, current["id"], values, by=identity.subject)
 
 

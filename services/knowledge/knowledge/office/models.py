@@ -19,7 +19,7 @@ class Office(Base):
     tenant_id: Mapped[str] = mapped_column(Text, primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     name: Mapped[str] = mapped_column(Text)
-    address: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    address: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     opening_hours: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'"))
     opening_hours_note: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(Text)

@@ -212,3 +212,37 @@ async def test_another_tenant_cannot_touch_a_municipalitys_supplement(
 
     assert through_artlands_url.status_code == 404
     assert [(r["tenant_id"], r["content"]) for r in rows] == [("artland", '{"synonyms": ["Perso"]}')]
+
+
+async def test_an_archived_description_stays_withdrawn_when_it_is_restored_or_edited(
+    client: httpx.AsyncClient, keys: SigningKeys
+) -> None:
+    own = await _published(client, ARTLAND, BULKY_WASTE, editor(keys, "artland"))
+    headers = editor(keys, "artland")
+
+    archived = await client.put(
+        f"{ARTLAND}/{own}/status", json={"status": "archived"}, headers=headers | {"If-Match": '"2"'}
+    )
+    restored = await client.put(
+        f"{ARTLAND}/{own}/status", json={"status": "draft"}, headers=headers | {"If-Match": '"3"'}
+    )
+    seen = await client.get(f"{ARTLAND}/{own}", headers=agent(keys, "artland"))
+    listed = await client.get(ARTLAND, headers=agent(keys, "artland"))
+
+    assert (archived.status_code, archived.json()["published_version"]) == (200, None)
+    assert (restored.status_code, restored.json()["status"]) == (200, "draft")
+    assert seen.status_code == 404
+    assert listed.json()["items"] == []
+
+
+async def test_working_texts_of_the_shared_base_are_for_their_writers(
+    client: httpx.AsyncClient, keys: SigningKeys
+) -> None:
+    passport = await _published(client, BASE, PASSPORT, editor(keys))
+
+    by_agent = await client.get(f"{BASE}/{passport}", headers=agent(keys, "artland"))
+    history_by_agent = await client.get(f"{BASE}/{passport}/versions", headers=agent(keys, "artland"))
+    by_partner_admin = await client.get(f"{BASE}/{passport}", headers=tenant_admin(keys, "artland"))
+
+    assert (by_agent.status_code, history_by_agent.status_code) == (403, 403)
+    assert (by_partner_admin.status_code, by_partner_admin.json()["status"]) == (200, "published")

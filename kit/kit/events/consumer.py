@@ -84,8 +84,10 @@ def retry_delay(deliveries: int, *, base: float = 0.5, ceiling: float = 30.0) ->
     return float(min(ceiling, base * 2 ** max(0, deliveries - 1)))
 
 
-# A fetch returns at once what is waiting; when nothing is, it would wait this long for the next event.
-_TAKE_WAITING = 0.001
+# How long the look for events that arrived during ``batch_wait`` may take. The server answers at once
+# when events wait, but the answer still takes a round trip: at one millisecond a loaded machine missed
+# waiting events, which then came as a batch of their own. When nothing waits, it costs this long.
+_TAKE_WAITING = 0.1
 
 
 class EventConsumer:

@@ -66,6 +66,12 @@ async def _spread(gateways: tuple[Client, Client], key: str, tenant: str, *, rou
     return statuses
 
 
+def _used(gateway: Client, subject: str) -> int:
+    """The requests of ``subject`` a gateway knows of in the current window: its own and the other's."""
+    counters = app_of(gateway)[RATE_LIMITS].limiter.counters()
+    return sum(counter.used for counter in counters if counter.key == subject_key(subject))
+
+
 async def test_a_client_limit_is_shared_by_two_gateways(
     make_gateway: GatewayFactory, servers: InfraServers, nats_client: NATS
 ) -> None:
@@ -137,6 +143,12 @@ async def test_when_nats_goes_away_the_gateways_keep_serving_and_limiting(
     gateways = await _pair(make_gateway, own_nats.url, rate_limit_client=20)
     statuses = await _spread(gateways, ARTLAND_KEY, "artland", rounds=1, per_round=4)
     assert statuses == [200] * 8
+    for gateway in gateways:
+
+        async def knows_all(gateway: Client = gateway) -> bool:
+            return _used(gateway, "artland-app") == 8
+
+        await eventually(knows_all)
 
     own_nats.stop()
     # Each replica knows the 8 shared requests and counts the rest alone: 12 more on each.

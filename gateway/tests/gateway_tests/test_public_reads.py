@@ -5,14 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from kit.errors import PROBLEM_JSON
 
-from .support import ARTLAND_KEY, GatewayFactory
+from .support import ARTLAND_KEY, GatewayFactory, StandIn
 
 Client = TestClient[Any, Any]
 PUBLIC = "/v1/tenants/{tenant}/public/articles"
+TAG = '"0f343b0931126a20f133d67c2b018a3b"'
+CACHED = "public, max-age=300"
+
+
+class PublishedCopy(StandIn):
+    """The knowledge service's public reads as a cache meets them: a tagged copy, or 304 if the client's is current."""
+
+    def __init__(self) -> None:
+        self.server = None
+        self.asked: list[str | None] = []
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/v1/tenants/{tenant}/public/descriptions", self._read)
+        return app
+
+    async def _read(self, request: web.Request) -> web.StreamResponse:
+        self.asked.append(request.headers.get("If-None-Match"))
+        headers = {"ETag": TAG, "Cache-Control": CACHED}
+        if request.headers.get("If-None-Match") == TAG:
+            return web.Response(status=304, headers=headers)
+        return web.json_response({"items": [], "next_cursor": None}, headers=headers)
 
 
 def _from(address: str) -> aiohttp.ClientSession:
@@ -67,3 +90,22 @@ async def test_the_public_does_not_use_up_the_budget_of_the_tenants_own_callers(
     assert public == ["200", "200", "429 public"]
     assert staff == [200, 200, 429]
     assert anonymous.headers["RateLimit-Policy"] == '"client";q=100;w=3600, "public";q=2;w=3600'
+
+
+async def test_a_conditional_read_by_the_public_reaches_the_knowledge_service_and_its_304_comes_back_bare(
+    make_gateway: GatewayFactory,
+) -> None:
+    knowledge = await PublishedCopy().start()
+    try:
+        gateway = await make_gateway(knowledge_url=knowledge.url)
+        path = "/v1/tenants/artland/public/descriptions"
+        fresh = await gateway.get(path)
+        confirmed = await gateway.get(path, headers={"If-None-Match": TAG})
+        confirmed_body = await confirmed.read()
+    finally:
+        await knowledge.stop()
+
+    assert knowledge.asked == [None, TAG]
+    assert (fresh.status, fresh.headers["ETag"], fresh.headers["Cache-Control"]) == (200, TAG, CACHED)
+    assert (confirmed.status, confirmed_body) == (304, b"")
+    assert (confirmed.headers["ETag"], confirmed.headers["Cache-Control"]) == (TAG, CACHED)

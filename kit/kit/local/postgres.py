@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REQUIRED_EXTENSIONS = ("pg_trgm", "unaccent")
+REQUIRED_EXTENSIONS = ("pg_trgm", "unaccent", "btree_gin")
 SERVER_USER = "zentrale-pg"
 
 
@@ -53,7 +53,8 @@ def find_bindir() -> Path:
         if (bindir / "initdb").exists() and (bindir / "postgres").exists() and _has_extensions(bindir):
             return bindir
     raise PostgresNotFound(
-        "no PostgreSQL server binaries with pg_trgm and unaccent found; install them, or run `uv sync --group pgserver`"
+        "no PostgreSQL server binaries with pg_trgm, unaccent and btree_gin found; "
+        "install them, or run `uv sync --group pgserver`"
     )
 
 

@@ -6,7 +6,10 @@ from fastapi import FastAPI
 
 from kit.app import create_service_app
 from knowledge.description.endpoints import router as description_router
+from knowledge.feedback.endpoints import router as feedback_router
 from knowledge.office.endpoints import router as office_router
+from knowledge.public.endpoints import router as public_router
+from knowledge.search.endpoints import router as search_router
 from knowledge.settings import get_settings
 
 
@@ -19,5 +22,5 @@ def create_app() -> FastAPI:
             "Service descriptions, shared articles with per-tenant overrides, responsible offices, contacts "
             "and opening hours, with review, publishing, versions and German full-text search."
         ),
-        routers=[description_router, office_router],
+        routers=[description_router, office_router, public_router, feedback_router, search_router],
     )

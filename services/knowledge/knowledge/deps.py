@@ -1,4 +1,4 @@
-"""The knowledge service's dependencies: a tenant scope that also requires the tenant to be known here."""
+"""The knowledge service's dependencies: a tenant scope that also requires the tenant to be served here."""
 
 from __future__ import annotations
 
@@ -7,16 +7,26 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from kit.errors import NotFound
+from kit.errors import Forbidden, NotFound
 from kit.identity import Role
 from kit.web.deps import TenantScope, TenantScopeDep, require_role
 from knowledge.directory import repository as directory
 
 
-async def get_known_scope(scope: TenantScopeDep) -> TenantScope:
-    """The caller's tenant scope, for a municipality the tenants service has registered."""
+async def get_public_scope(scope: TenantScopeDep) -> TenantScope:
+    """The caller's tenant scope, for a municipality this service serves; anyone, the public included."""
     if not await directory.is_known(scope.database, scope.tenant_id):
         raise NotFound("No such tenant.")
+    return scope
+
+
+PublicScope = Annotated[TenantScope, Depends(get_public_scope)]
+
+
+async def get_known_scope(scope: PublicScope) -> TenantScope:
+    """The same for the municipality's people and clients: the public reads only the public routes."""
+    if scope.identity.kind == "anonymous":
+        raise Forbidden("The public reads only a municipality's public routes.")
     return scope
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from kit.concurrency import etag
 from kit.identity import Identity, Role
@@ -13,8 +14,10 @@ from kit.pagination import DEFAULT_LIMIT
 from kit.web.deps import CurrentIdentity, CursorQuery, DatabaseDep, LimitQuery, identity_with
 from kit.web.problems import problem_responses
 from knowledge.deps import EditorScope, KnownScope
-from knowledge.description import service
+from knowledge.description import review, service
+from knowledge.description.diff import DescriptionDiff
 from knowledge.description.repository import SHARED, TENANT
+from knowledge.description.review import DEFAULT_STALE_AFTER_DAYS, ReviewItem, ReviewList
 from knowledge.description.schemas import (
     AgentView,
     AgentViewList,
@@ -102,8 +105,10 @@ async def move_shared_description(
     if_match: IfMatch = None,
 ) -> DescriptionRead:
     """Move a shared description: to review, published, archived, or back to draft."""
-    service.check_base_editor(identity, host_tenant=get_settings().host_tenant)
-    async with database.transaction(identity.tenant_id) as session:
+    host_tenant = get_settings().host_tenant
+    service.check_base_editor(identity, host_tenant=host_tenant)
+    # What the shared base publishes is announced as the host's: its events are written in its transaction.
+    async with database.transaction(host_tenant or identity.tenant_id) as session:
         row = await service.move(
             session, identity, layer=SHARED, description_id=description_id, status=change.status, if_match=if_match
         )
@@ -261,3 +266,111 @@ async def list_supplement_versions(scope: EditorScope, description_id: uuid.UUID
     """Every version of the municipality's supplement of a shared description, newest first."""
     async with scope.database.transaction(scope.tenant_id) as session:
         return _versions(await service.versions(session, layer=TENANT, description_id=description_id, supplement=True))
+
+
+# Comparing versions, and what is due for review. Both follow the access rules of the version history.
+
+FromVersion = Annotated[
+    int | None, Query(alias="from", ge=1, description="The older version; the one before `to` if absent")
+]
+ToVersion = Annotated[int | None, Query(alias="to", ge=1, description="The newer version; the latest if absent")]
+DueBy = Annotated[date | None, Query(description="List what is due for review on or before this day (today)")]
+StaleAfterDays = Annotated[
+    int, Query(ge=1, le=3650, description="Published text unchanged for longer than this many days is stale")
+]
+REVIEW_PATH = "/tenants/{tenant_id}/knowledge/review"
+_READ_PROBLEMS = problem_responses(401, 403, 404, 422)
+
+
+@router.get(BASE + "/{description_id}/diff", response_model=DescriptionDiff, responses=_READ_PROBLEMS)
+async def diff_shared_versions(
+    description_id: uuid.UUID,
+    identity: BaseReader,
+    database: DatabaseDep,
+    from_version: FromVersion = None,
+    to_version: ToVersion = None,
+) -> DescriptionDiff:
+    """Show what changed between two versions of a shared description, part by part (the latest change)."""
+    async with database.transaction(identity.tenant_id) as session:
+        result = await service.diff(
+            session, layer=SHARED, description_id=description_id, from_version=from_version, to_version=to_version
+        )
+    return DescriptionDiff.model_validate(result)
+
+
+@router.get(TENANT_PATH + "/{description_id}/diff", response_model=DescriptionDiff, responses=_READ_PROBLEMS)
+async def diff_versions(
+    scope: EditorScope, description_id: uuid.UUID, from_version: FromVersion = None, to_version: ToVersion = None
+) -> DescriptionDiff:
+    """Show what changed between two versions of one of the municipality's own descriptions."""
+    async with scope.database.transaction(scope.tenant_id) as session:
+        result = await service.diff(
+            session, layer=TENANT, description_id=description_id, from_version=from_version, to_version=to_version
+        )
+    return DescriptionDiff.model_validate(result)
+
+
+@router.get(TENANT_PATH + "/{description_id}/supplement/diff", response_model=DescriptionDiff, responses=_READ_PROBLEMS)
+async def diff_supplement_versions(
+    scope: EditorScope, description_id: uuid.UUID, from_version: FromVersion = None, to_version: ToVersion = None
+) -> DescriptionDiff:
+    """Show what changed between two versions of the municipality's supplement of a shared description."""
+    async with scope.database.transaction(scope.tenant_id) as session:
+        result = await service.diff(
+            session,
+            layer=TENANT,
+            description_id=description_id,
+            from_version=from_version,
+            to_version=to_version,
+            supplement=True,
+        )
+    return DescriptionDiff.model_validate(result)
+
+
+def _review(items: list[dict[str, Any]], next_cursor: str | None) -> ReviewList:
+    return ReviewList(items=[ReviewItem.model_validate(item) for item in items], next_cursor=next_cursor)
+
+
+@router.get("/knowledge/base/review", response_model=ReviewList, responses=problem_responses(401, 403, 422))
+async def list_shared_review(
+    identity: BaseReader,
+    database: DatabaseDep,
+    due_by: DueBy = None,
+    stale_after_days: StaleAfterDays = DEFAULT_STALE_AFTER_DAYS,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> ReviewList:
+    """List the shared descriptions due for review or stale, the longest due first."""
+    async with database.transaction(identity.tenant_id) as session:
+        items, next_cursor = await review.due_for_review(
+            session,
+            layer=SHARED,
+            now=datetime.now(UTC),
+            due_by=due_by,
+            stale_after_days=stale_after_days,
+            cursor=cursor,
+            limit=limit,
+        )
+    return _review(items, next_cursor)
+
+
+@router.get(REVIEW_PATH, response_model=ReviewList, responses=_READ_PROBLEMS)
+async def list_review(
+    scope: EditorScope,
+    due_by: DueBy = None,
+    stale_after_days: StaleAfterDays = DEFAULT_STALE_AFTER_DAYS,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> ReviewList:
+    """List the municipality's own descriptions and supplements due for review or stale, the longest due first."""
+    async with scope.database.transaction(scope.tenant_id) as session:
+        items, next_cursor = await review.due_for_review(
+            session,
+            layer=TENANT,
+            now=datetime.now(UTC),
+            due_by=due_by,
+            stale_after_days=stale_after_days,
+            cursor=cursor,
+            limit=limit,
+        )
+    return _review(items, next_cursor)

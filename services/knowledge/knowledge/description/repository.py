@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, text, update
@@ -150,3 +150,103 @@ _EXISTS = text(
 async def is_visible(session: TenantSession, description_id: uuid.UUID) -> bool:
     """Whether ``description_id`` names a shared description or one of the session's tenant's own."""
     return bool(await session.scalar(_EXISTS, {"id": description_id}))
+
+
+async def version(
+    session: TenantSession, layer: Layer, description_id: uuid.UUID, number: int
+) -> dict[str, Any] | None:
+    """One kept version of a description."""
+    table = layer.versions
+    query = select(*table.__table__.columns).where(table.description_id == description_id, table.version == number)
+    row = (await session.execute(query)).first()
+    return None if row is None else dict(row._mapping)
+
+
+# Candidates for review per layer: when the review date came (its first moment in the service's zone) if it
+# is due by :due_by, and when published text became stale (:days after its last change) if it is by :now.
+# Archived descriptions are out of use and need no review. A supplement is listed under its shared
+# description's id, the id its endpoints use, with the shared name unless it overrides the name.
+_REVIEW_SHARED = """
+SELECT b.id, 'shared' AS layer, b.content ->> 'name' AS name, b.status, b.review_due, b.updated_at, b.updated_by,
+       CASE WHEN b.review_due <= :due_by AND b.status <> 'archived'
+            THEN b.review_due::timestamp AT TIME ZONE CAST(:zone AS text) END AS review_at,
+       CASE WHEN b.status = 'published' AND b.updated_at + make_interval(days => :days) < :now
+            THEN b.updated_at + make_interval(days => :days) END AS stale_at
+FROM base_descriptions b
+"""
+_REVIEW_TENANT = """
+SELECT COALESCE(d.base_id, d.id) AS id, CASE WHEN d.base_id IS NULL THEN 'local' ELSE 'supplement' END AS layer,
+       COALESCE(d.content ->> 'name', b.content ->> 'name') AS name,
+       d.status, d.review_due, d.updated_at, d.updated_by,
+       CASE WHEN d.review_due <= :due_by AND d.status <> 'archived'
+            THEN d.review_due::timestamp AT TIME ZONE CAST(:zone AS text) END AS review_at,
+       CASE WHEN d.status = 'published' AND d.updated_at + make_interval(days => :days) < :now
+            THEN d.updated_at + make_interval(days => :days) END AS stale_at
+FROM tenant_descriptions d
+LEFT JOIN base_descriptions b ON b.id = d.base_id
+"""
+
+
+async def review_page(
+    session: TenantSession,
+    layer: Layer,
+    *,
+    due_by: date,
+    now: datetime,
+    stale_after_days: int,
+    zone: str,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """One page of the layer's descriptions due for review or stale, the longest due first (``limit + 1`` rows).
+
+    ``due_since`` is the earlier of ``review_at`` and ``stale_at``; the page is ordered and continued by it.
+    """
+    candidates = _REVIEW_SHARED if layer is SHARED else _REVIEW_TENANT
+    where = " WHERE (due_since, id) > (:at, :id)" if after is not None else ""
+    query = text(
+        "SELECT * FROM (SELECT *, LEAST(review_at, stale_at) AS due_since FROM ("
+        + candidates
+        + ") candidates WHERE review_at IS NOT NULL OR stale_at IS NOT NULL) due"
+        + where
+        + " ORDER BY due_since, id LIMIT :limit"
+    )
+    params: dict[str, Any] = {
+        "due_by": due_by,
+        "now": now,
+        "days": stale_after_days,
+        "zone": zone,
+        "limit": limit + 1,
+    }
+    if after is not None:
+        params.update(at=after[0], id=after[1])
+    return [dict(row._mapping) for row in (await session.execute(query, params)).all()]
+
+
+# Names as the session's tenant's editors know them: a shared description's under the tenant's supplement.
+_NAMES = text(
+    """
+    SELECT b.id, 'shared' AS layer, COALESCE(s.content ->> 'name', b.content ->> 'name') AS name
+    FROM base_descriptions b
+    LEFT JOIN tenant_descriptions s ON s.base_id = b.id
+    WHERE b.id = ANY(:ids)
+    UNION ALL
+    SELECT d.id, 'local', d.content ->> 'name'
+    FROM tenant_descriptions d
+    WHERE d.base_id IS NULL AND d.id = ANY(:ids)
+    """
+)
+
+
+async def names(session: TenantSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """The layer and name of each description the session's tenant can see among ``ids``."""
+    if not ids:
+        return {}
+    rows = (await session.execute(_NAMES, {"ids": ids})).all()
+    return {row.id: {"layer": row.layer, "name": row.name} for row in rows}
+
+
+async def visible_many(session: TenantSession, description_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """What agents see of the given descriptions, by id; those not visible are left out."""
+    query = text(_VISIBLE + " WHERE id = ANY(CAST(:ids AS uuid[]))")
+    return {row.id: dict(row._mapping) for row in (await session.execute(query, {"ids": description_ids})).all()}

@@ -7,10 +7,12 @@ from typing import Any
 
 from kit.concurrency import check_if_match
 from kit.db.database import TenantSession
+from kit.events import record_event
 from kit.identity import Identity, Role
 from kit.pagination import Cursor, page
 from knowledge.description import repository
 from knowledge.description.content import local, merge, stored
+from knowledge.description.diff import VersionNotFound, compare
 from knowledge.description.errors import (
     BaseEditorsOnly,
     DescriptionNotFound,
@@ -29,7 +31,14 @@ from knowledge.description.workflow import (
     check_transition,
     status_after_edit,
 )
+from knowledge.events.published import (
+    DESCRIPTION_ARCHIVED,
+    DESCRIPTION_PUBLISHED,
+    DESCRIPTION_UPDATED,
+    description_event,
+)
 from knowledge.office import service as offices
+from knowledge.search import service as search
 
 
 def may_publish(identity: Identity) -> bool:
@@ -140,7 +149,35 @@ async def move(
     elif status == "archived":
         # Withdrawn from agents: neither a later edit nor a restore brings the old text back unpublished.
         values.update(published_content=None, published_version=None)
-    return await repository.save(session, layer, current["id"], values, by=identity.subject)
+    saved = await repository.save(session, layer, current["id"], values, by=identity.subject)
+    if status in ("published", "archived"):
+        await _index(session, layer, saved)
+        await _announce(session, current, saved)
+    return saved
+
+
+async def _announce(session: TenantSession, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Tell other services what agents see now; a shared description's events are the host's."""
+    if session.tenant_id is None:
+        return
+    if after["status"] == "archived":
+        if before["published_content"] is None:
+            return
+        event_type, content = DESCRIPTION_ARCHIVED, before["published_content"]
+    else:
+        first = before["published_content"] is None
+        event_type, content = (DESCRIPTION_PUBLISHED if first else DESCRIPTION_UPDATED), after["published_content"]
+    await record_event(session, description_event(event_type, after, tenant_id=session.tenant_id, content=content))
+
+
+async def _index(session: TenantSession, layer: Layer, row: dict[str, Any]) -> None:
+    """Search finds what is published now: the new text, or nothing once archived."""
+    if layer is SHARED:
+        await search.index_shared(session, row["id"], row["published_content"])
+    elif row["base_id"] is not None:
+        await search.index_own(session, row["base_id"], row["published_content"], supplement=True)
+    else:
+        await search.index_own(session, row["id"], row["published_content"], supplement=False)
 
 
 async def supplement(session: TenantSession, *, base_id: uuid.UUID) -> dict[str, Any]:
@@ -221,3 +258,48 @@ async def agent_list(
     rows = await repository.visible_page(session, after=(after.at, after.id) if after else None, limit=limit)
     shown, next_cursor = page(rows, limit)
     return [_agent_view(row) for row in shown], next_cursor
+
+
+async def _versioned(
+    session: TenantSession, *, layer: Layer, description_id: uuid.UUID, supplement: bool
+) -> dict[str, Any]:
+    if supplement:
+        row = await repository.supplement_of(session, description_id)
+        if row is None:
+            raise SupplementNotFound()
+        return row
+    return await get(session, layer=layer, description_id=description_id)
+
+
+async def _kept(
+    session: TenantSession, layer: Layer, description_id: uuid.UUID, number: int, *, parameter: str
+) -> dict[str, Any]:
+    kept = await repository.version(session, layer, description_id, number)
+    if kept is None:
+        raise VersionNotFound(number, parameter=parameter)
+    return kept
+
+
+async def diff(
+    session: TenantSession,
+    *,
+    layer: Layer,
+    description_id: uuid.UUID,
+    from_version: int | None,
+    to_version: int | None,
+    supplement: bool = False,
+) -> dict[str, Any]:
+    """What changed from one version to another (or the tenant's supplement's); by default the latest change.
+
+    Without ``from_version`` the version before ``to_version`` is taken; the first version is compared with
+    nothing, so every part it has shows as added.
+    """
+    row = await _versioned(session, layer=layer, description_id=description_id, supplement=supplement)
+    newest = row["version"] if to_version is None else to_version
+    after = await _kept(session, layer, row["id"], newest, parameter="to")
+    older = newest - 1 if from_version is None else from_version
+    before = None
+    if from_version is not None or older > 0:
+        before = await _kept(session, layer, row["id"], older, parameter="from")
+    changes = compare(before["content"] if before else {}, after["content"])
+    return {"from_version": before, "to_version": after, "changes": changes}

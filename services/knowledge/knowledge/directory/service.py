@@ -6,9 +6,9 @@ from datetime import datetime
 
 from kit.db.database import TenantSession
 from knowledge.directory import repository
-from knowledge.events.consumed import TenantCreatedV1
+from knowledge.events.consumed import TenantStateV1
 
 
-async def tenant_created(session: TenantSession, *, tenant: TenantCreatedV1, created_at: datetime) -> None:
-    """Record a newly registered municipality in the session's transaction (the caller commits)."""
-    await repository.upsert(session, tenant_id=tenant.id, name=tenant.name, created_at=created_at)
+async def tenant_changed(session: TenantSession, *, tenant: TenantStateV1, at: datetime) -> None:
+    """Record a municipality's state in the session's transaction, unless a later one is known (the caller commits)."""
+    await repository.upsert(session, tenant=tenant, created_at=at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+import httpx
 
 from kit.testing.infra import ScratchDatabase
 from kit.testing.keys import SigningKeys
@@ -48,3 +49,14 @@ def editor(keys: SigningKeys, tenant_id: str = HOST) -> dict[str, str]:
 
 def operator(keys: SigningKeys, tenant_id: str | None = None) -> dict[str, str]:
     return keys.headers_for(tenant_id, "operator")
+
+
+async def published(client: httpx.AsyncClient, path: str, body: dict[str, Any], headers: dict[str, str]) -> str:
+    """Create a description under ``path`` and publish it at once; its id."""
+    created = await client.post(path, json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    moved = await client.put(
+        f"{path}/{created.json()['id']}/status", json={"status": "published"}, headers=headers | {"If-Match": '"1"'}
+    )
+    assert moved.status_code == 200, moved.text
+    return str(created.json()["id"])

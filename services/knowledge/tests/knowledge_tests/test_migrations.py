@@ -10,6 +10,10 @@ TABLES = [
     "alembic_version",
     "base_description_versions",
     "base_descriptions",
+    "base_search_entries",
+    "base_search_terms",
+    "description_feedback",
+    "description_usage",
     "inbox",
     "known_tenants",
     "offices",
@@ -17,9 +21,17 @@ TABLES = [
     "responsibilities",
     "tenant_description_versions",
     "tenant_descriptions",
+    "tenant_search_entries",
+    "tenant_search_terms",
 ]
 # The shared base belongs to no tenant; every tenant reads it.
-SHARED = ("alembic_version", "base_descriptions", "base_description_versions")
+SHARED = (
+    "alembic_version",
+    "base_descriptions",
+    "base_description_versions",
+    "base_search_entries",
+    "base_search_terms",
+)
 
 
 async def test_every_tenant_table_is_sealed(scratch: ScratchDatabase) -> None:

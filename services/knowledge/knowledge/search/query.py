@@ -1,0 +1,165 @@
+"""From what an agent types to a ``tsquery``, with the help of the vocabulary of what can be found.
+
+Each meaningful word of the query becomes a set of alternatives, any of which may match:
+
+- its lexeme, and the lexemes of words callers use for the same thing (the thesaurus);
+- words it begins (``hund`` → ``Hundesteuer``) and compounds it is the head of (``anmeld`` →
+  ``Gewerbeanmeldung``), so that "Gewerbe anmelden" finds "Gewerbeanmeldung";
+- the parts of a compound that are known on their own, so that "Gewerbeanmeldung" finds "Gewerbe
+  anmelden";
+- for a word the vocabulary does not know and cannot split: the known words most like it (typos).
+
+A description must match every word; if none does, one that matches any word is found instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from knowledge.search.analysis import stem, stop_words, thesaurus, tokens
+
+MAX_WORDS = 12
+# Shorter words begin too many others to search for as a prefix, or to be the head of a compound.
+_MIN_PREFIX = 4
+# A compound's parts: a modifier of at least three letters before a head of at least four.
+_MIN_MODIFIER = 3
+_MIN_HEAD = 4
+_LINKS = ("es", "en", "s", "n", "e")
+
+
+@dataclass(frozen=True, slots=True)
+class QueryWord:
+    """One meaningful word of a query."""
+
+    written: str
+    lexeme: str
+    synonyms: frozenset[str]
+    # (modifier, head) lexemes the word could be made of, longest head first.
+    splits: tuple[tuple[str, str], ...]
+
+    @property
+    def prefix(self) -> bool:
+        return len(self.lexeme) >= _MIN_PREFIX
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the tenant's vocabulary says of the lexemes of a query."""
+
+    known: frozenset[str] = frozenset()
+    # For a lexeme, the known compounds it is the head of.
+    compounds: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # For a lexeme the vocabulary does not know, the known ones most like it, best first.
+    similar: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def _splits(word: str) -> tuple[tuple[str, str], ...]:
+    found: dict[tuple[str, str], None] = {}
+    for cut in range(len(word) - _MIN_HEAD, _MIN_MODIFIER - 1, -1):
+        modifier, head = word[:cut], word[cut:]
+        head_lexeme = stem(head)
+        found[(stem(modifier), head_lexeme)] = None
+        for link in _LINKS:
+            if modifier.endswith(link) and len(modifier) - len(link) >= _MIN_MODIFIER:
+                found[(stem(modifier[: -len(link)]), head_lexeme)] = None
+    return tuple(found)
+
+
+def parse(text: str) -> list[QueryWord]:
+    """The meaningful words of a query, each once, at most ``MAX_WORDS``."""
+    words: dict[str, QueryWord] = {}
+    for token in tokens(text):
+        written = text[token.start : token.end].lower()
+        if token.lexeme in words:
+            continue
+        synonyms = thesaurus().get(token.lexeme, frozenset()) - {token.lexeme}
+        splits = _splits(written) if len(written) >= _MIN_MODIFIER + _MIN_HEAD else ()
+        words[token.lexeme] = QueryWord(written, token.lexeme, synonyms, splits)
+        if len(words) == MAX_WORDS:
+            break
+    return list(words.values())
+
+
+def lexemes_to_look_up(words: Iterable[QueryWord]) -> list[str]:
+    """Every lexeme whose presence in the vocabulary decides a query's alternatives."""
+    wanted: dict[str, None] = {}
+    for word in words:
+        wanted[word.lexeme] = None
+        wanted.update(dict.fromkeys(word.synonyms))
+        for modifier, head in word.splits:
+            wanted[modifier] = wanted[head] = None
+    return list(wanted)
+
+
+def heads(words: Iterable[QueryWord]) -> list[str]:
+    """The lexemes long enough to look for compounds that end in them."""
+    return [word.lexeme for word in words if len(word.lexeme) >= _MIN_HEAD]
+
+
+def unknown(words: Iterable[QueryWord], vocabulary: Vocabulary) -> list[str]:
+    """Lexemes the vocabulary neither knows, nor finds in compounds, nor can split: candidates for typos."""
+    return [
+        word.lexeme
+        for word in words
+        if word.lexeme not in vocabulary.known
+        and not vocabulary.compounds.get(word.lexeme)
+        and _split(word, vocabulary) is None
+        and not (word.synonyms & vocabulary.known)
+    ]
+
+
+def _split(word: QueryWord, vocabulary: Vocabulary) -> tuple[str, str] | None:
+    for modifier, head in word.splits:
+        if modifier in vocabulary.known and head in vocabulary.known:
+            return modifier, head
+    return None
+
+
+@dataclass(frozen=True)
+class Alternatives:
+    """What one word of the query may match, as ``tsquery`` operands, and the lexemes to highlight."""
+
+    word: QueryWord
+    operands: tuple[str, ...]
+    exact: frozenset[str]
+    prefixes: frozenset[str]
+    corrected: str | None = None
+
+
+def _quoted(lexeme: str) -> str:
+    # Lexemes are letters and digits only (see analysis): quoting is all they need.
+    return f"'{lexeme}'"
+
+
+def alternatives(word: QueryWord, vocabulary: Vocabulary) -> Alternatives | None:
+    """The word's alternatives, or None if nothing in the vocabulary could match it."""
+    exact = {word.lexeme} if word.lexeme in vocabulary.known else set()
+    exact |= word.synonyms & vocabulary.known
+    exact.update(vocabulary.compounds.get(word.lexeme, ()))
+    operands = [_quoted(lexeme) for lexeme in sorted(exact)]
+    prefixes = {word.lexeme} if word.prefix and word.lexeme in vocabulary.known else set()
+    operands += [f"{_quoted(prefix)}:*" for prefix in prefixes]
+    split = _split(word, vocabulary)
+    if split is not None:
+        operands.append(f"({_quoted(split[0])} & {_quoted(split[1])})")
+        exact.update(split)
+    corrected = None
+    if not operands:
+        similar = vocabulary.similar.get(word.lexeme, ())
+        if not similar:
+            return None
+        corrected = similar[0]
+        exact.update(similar)
+        operands = [_quoted(lexeme) for lexeme in similar]
+    return Alternatives(word, tuple(operands), frozenset(exact), frozenset(prefixes), corrected)
+
+
+def tsquery(choices: Iterable[Alternatives], *, every_word: bool) -> str:
+    """The ``tsquery`` text: all words (or any word) matched by one of their alternatives."""
+    joiner = " & " if every_word else " | "
+    return joiner.join(f"({' | '.join(choice.operands)})" for choice in choices)
+
+
+def is_stop_word(word: str) -> bool:
+    return word.lower() in stop_words()

@@ -1,0 +1,96 @@
+"""The German analyser, the query's alternatives and the snippets, without a database."""
+
+from __future__ import annotations
+
+from knowledge.search.analysis import document, lexemes, vocabulary, weighted_fields
+from knowledge.search.query import Vocabulary, alternatives, parse, tsquery, unknown
+from knowledge.search.snippet import Matcher, highlight, snippet
+
+
+def test_umlauts_their_spellings_and_sharp_s_share_a_lexeme() -> None:
+    assert lexemes("Führerschein Fuehrerschein") == ["fuhrerschein", "fuhrerschein"]
+    assert lexemes("Straße Strasse") == ["strass", "strass"]
+
+
+def test_inflections_share_a_lexeme_and_filler_words_are_dropped() -> None:
+    assert lexemes("Ich möchte bitte meinen Wohnsitz anmelden") == ["wohnsitz", "anmeld"]
+    assert lexemes("Anmeldung") == lexemes("anmelden")
+
+
+def test_a_document_weighs_name_over_synonyms_over_teaser_over_body() -> None:
+    content = {
+        "name": "Hundesteuer",
+        "synonyms": ["Hundemarke"],
+        "modules": {"teaser": "Steuer für Hunde", "full_text": "Die Steuer zahlen Halter."},
+    }
+    literal = document(weighted_fields(content))
+
+    assert literal.startswith("'hundesteu':1A 'hundemark':10B")
+    assert "'steu':19C,29D" in literal
+    assert vocabulary(literal) == ["hundesteu", "hundemark", "steu", "hund", "zahl", "halt"]
+
+
+def test_a_compound_query_word_matches_its_parts_and_a_head_matches_compounds() -> None:
+    words = parse("Gewerbeanmeldung")
+    known = Vocabulary(known=frozenset({"gewerb", "anmeld"}))
+    choice = alternatives(words[0], known)
+
+    assert choice is not None
+    assert tsquery([choice], every_word=True) == "(('gewerb' & 'anmeld'))"
+
+    split = parse("Gewerbe anmelden")
+    compounds = Vocabulary(known=frozenset({"gewerb", "anmeld"}), compounds={"anmeld": ("gewerbeanmeld",)})
+    choices = [choice for word in split if (choice := alternatives(word, compounds))]
+    assert tsquery(choices, every_word=True) == ("('gewerb' | 'gewerb':*) & ('anmeld' | 'gewerbeanmeld' | 'anmeld':*)")
+
+
+def test_callers_terms_find_the_official_ones() -> None:
+    word = parse("Perso")[0]
+    choice = alternatives(word, Vocabulary(known=frozenset({"personalausweis"})))
+
+    assert choice is not None
+    assert choice.operands == ("'personalausweis'",)
+
+
+def test_only_words_nothing_matches_are_corrected_and_a_word_without_any_match_is_left_out() -> None:
+    words = parse("Persnalausweis Reisepass")
+    vocabulary = Vocabulary(
+        known=frozenset({"reisepass"}), similar={"persnalausweis": ("personalausweis", "personalien")}
+    )
+
+    assert unknown(words, Vocabulary(known=frozenset({"reisepass"}))) == ["persnalausweis"]
+    corrected = alternatives(words[0], vocabulary)
+    assert corrected is not None
+    assert corrected.corrected == "personalausweis"
+    assert alternatives(parse("Xylophon")[0], Vocabulary()) is None
+
+
+def test_any_word_is_enough_when_every_word_finds_nothing() -> None:
+    vocabulary = Vocabulary(known=frozenset({"hund", "steu"}))
+    choices = [choice for word in parse("Hund Steuer") if (choice := alternatives(word, vocabulary))]
+
+    assert tsquery(choices, every_word=False) == "('hund' | 'hund':*) | ('steu' | 'steu':*)"
+
+
+def test_the_snippet_is_the_passage_with_the_most_matches_escaped_and_marked() -> None:
+    content = {
+        "name": "Personalausweis",
+        "modules": {
+            "teaser": "Der Ausweis für Deutsche.",
+            "full_text": " ".join(["Allgemeines."] * 40) + " Bringen Sie ein Passfoto & den alten Personalausweis mit.",
+        },
+    }
+    matcher = Matcher(exact=frozenset({"passfoto", "personalausweis"}), prefixes=frozenset())
+
+    text = snippet(content, matcher)
+
+    assert text is not None
+    assert text.startswith("… ")
+    assert "<mark>Passfoto</mark> &amp; den alten <mark>Personalausweis</mark> mit." in text
+    assert highlight("Personalausweis <neu>", matcher) == "<mark>Personalausweis</mark> &lt;neu&gt;"
+
+
+def test_a_prefix_marks_the_compounds_it_begins() -> None:
+    matcher = Matcher(exact=frozenset(), prefixes=frozenset({"hund"}))
+
+    assert highlight("Hundesteuer und Katzen", matcher) == "<mark>Hundesteuer</mark> und Katzen"

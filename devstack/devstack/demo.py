@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from devstack.demo_knowledge import Gateway, KnowledgeRefused, load_knowledge
 from devstack.keys import ApiClient
 
 HOST_TENANT = "oldenburg"
@@ -145,7 +146,7 @@ def _create(
 
 
 def load_demo(gateway_url: str, api_keys: Mapping[str, str]) -> list[str]:
-    """Create the demo's objects that are missing; return what was created, e.g. ``tenants oldenburg, artland``."""
+    """Create the demo's missing objects and knowledge; return what was created, e.g. ``tenants oldenburg, artland``."""
     operator = api_keys["operator"]
     created: dict[str, list[str]] = {}
     for tenant in TENANTS:
@@ -164,7 +165,11 @@ def load_demo(gateway_url: str, api_keys: Mapping[str, str]) -> list[str]:
     # The host's agents answer Artland's calls: Artland lets them act on its data as agents.
     if _create(f"{gateway_url}/v1/tenants/{DEMO_TENANT}/grants", api_key=operator, payload=GRANT):
         created.setdefault("grants", []).append(DEMO_TENANT)
-    return [f"{kind} {', '.join(tenants)}" for kind, tenants in created.items()]
+    try:
+        knowledge = load_knowledge(Gateway(gateway_url, operator), host_tenant=HOST_TENANT)
+    except KnowledgeRefused as refused:
+        raise DemoFailed(str(refused)) from refused
+    return [f"{kind} {', '.join(tenants)}" for kind, tenants in created.items()] + knowledge
 
 
 def wait_for_grants(gateway_url: str, *, timeout: float = 15.0) -> bool:

@@ -158,6 +158,16 @@ def run_once(env: dict[str, str], home: Path) -> tuple[Launcher, RunRecord]:
         while get(f"{gateway}/v1/tenants/artland", api_key(home, "demo-oldenburg-agent"))[0] != 200:
             assert time.monotonic() < deadline, "the Oldenburg agent cannot act for Artland"
             time.sleep(0.2)
+        status, page = get(
+            f"{gateway}/v1/tenants/artland/knowledge/descriptions?limit=1", api_key(home, "demo-artland-agent")
+        )
+        assert status == 200, page
+        assert page["items"], "the Artland agent sees no service descriptions"
+        status, found = get(
+            f"{gateway}/v1/tenants/artland/knowledge/search?q=Perso%20abgelaufen", api_key(home, "demo-artland-agent")
+        )
+        assert status == 200, found
+        assert found["items"][0]["name"] == "Personalausweis beantragen", found
         assert f"{gateway}/docs" in launcher.text
         assert api_key(home, "demo-artland-agent") in launcher.text
     finally:
@@ -178,6 +188,7 @@ def test_run_serves_the_demo_stops_on_ctrl_c_and_keeps_the_data(home: Path) -> N
     env = stack_environment(home)
     first, _ = run_once(env, home)
     assert "tenants oldenburg, artland; contracts oldenburg, artland; departments" in first.text
+    assert "shared descriptions" in first.text
     keys = (home / "keys" / "api-keys.json").read_text()
     secrets = (home / "secrets.json").read_text()
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kit.events.consumer import EventConsumer, PermanentEventError, Subscription, read_data
     from kit.events.envelope import CloudEvent, new_event, subject_for
-    from kit.events.outbox import record_event
+    from kit.events.outbox import record_event, record_events
     from kit.events.relay import OutboxRelay
     from kit.events.streams import ConsumerSpec, StreamSpec, ensure_consumer, ensure_stream, service_stream
 
@@ -25,6 +25,7 @@ _MODULE_OF = {
     "new_event": "envelope",
     "subject_for": "envelope",
     "record_event": "outbox",
+    "record_events": "outbox",
     "OutboxRelay": "relay",
     "ConsumerSpec": "streams",
     "StreamSpec": "streams",
@@ -46,6 +47,7 @@ __all__ = [
     "new_event",
     "read_data",
     "record_event",
+    "record_events",
     "service_stream",
     "subject_for",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, MetaData, Table, Text, Uuid
@@ -55,6 +56,23 @@ async def record_event(transaction: TenantSession | TenantConnection, event: Clo
     await connection.exec_driver_sql(_WRITE_EVENT_SQL, values)
 
 
+async def record_events(transaction: TenantSession, events: Sequence[CloudEvent]) -> None:
+    """Write many events into the outbox in one statement (a bulk change): each published iff this commits."""
+    for event in events:
+        if transaction.tenant_id != event.tenantid:
+            raise EventTenantMismatch(f"event for {event.tenantid} in a transaction of {transaction.tenant_id}")
+    if not events:
+        return
+    values = (
+        transaction.tenant_id,
+        [event.id for event in events],
+        [event.nats_subject for event in events],
+        [event.to_json() for event in events],
+    )
+    connection = await transaction.connection()
+    await connection.exec_driver_sql(_WRITE_EVENTS_SQL, values)
+
+
 async def note_in_inbox(transaction: TenantSession | TenantConnection, consumer: str, event_ids: list[str]) -> set[str]:
     """Note the events as handled by ``consumer`` in the transaction; returns those not noted before."""
     values = (transaction.tenant_id, consumer, event_ids)
@@ -68,6 +86,10 @@ async def note_in_inbox(transaction: TenantSession | TenantConnection, consumer:
 # The event path's statements are sent as they are, in asyncpg's numbered style: compiling (or even
 # looking up) a SQLAlchemy statement costs more CPU than the round trip.
 _WRITE_EVENT_SQL = "INSERT INTO outbox (tenant_id, event_id, subject, payload) VALUES ($1, $2, $3, $4)"
+_WRITE_EVENTS_SQL = (
+    "INSERT INTO outbox (tenant_id, event_id, subject, payload) "
+    "SELECT $1, unnest($2::uuid[]), unnest($3::text[]), unnest($4::bytea[])"
+)
 # One statement for a group of any size; the ids not there before come back.
 _NOTE_IN_INBOX_SQL = (
     "INSERT INTO inbox (tenant_id, consumer, event_id) SELECT $1, $2, unnest($3::uuid[]) "

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from kit.app import create_service_app
 from knowledge.description.endpoints import router as description_router
+from knowledge.exchange.endpoints import router as exchange_router
 from knowledge.feedback.endpoints import router as feedback_router
 from knowledge.office.endpoints import router as office_router
 from knowledge.public.endpoints import router as public_router
@@ -22,5 +23,5 @@ def create_app() -> FastAPI:
             "Service descriptions, shared articles with per-tenant overrides, responsible offices, contacts "
             "and opening hours, with review, publishing, versions and German full-text search."
         ),
-        routers=[description_router, office_router, public_router, feedback_router, search_router],
+        routers=[description_router, office_router, public_router, feedback_router, search_router, exchange_router],
     )

@@ -52,6 +52,34 @@ async def put_own(
     )
 
 
+async def put_own_many(session: TenantSession, entries: Sequence[tuple[uuid.UUID, str, bool]]) -> None:
+    """The entries (id, document, online) of many of the session's tenant's own descriptions, in one statement."""
+    await session.execute(
+        text(
+            """
+            INSERT INTO tenant_search_entries (tenant_id, description_id, supplement, document, online)
+            SELECT :tenant, unnest(CAST(:ids AS uuid[])), false, unnest(CAST(:documents AS tsvector[])),
+                   unnest(CAST(:online AS boolean[]))
+            ON CONFLICT (tenant_id, description_id) DO UPDATE
+                SET document = excluded.document, online = excluded.online, supplement = false
+            """
+        ),
+        {
+            "tenant": session.tenant_id,
+            "ids": [entry[0] for entry in entries],
+            "documents": [entry[1] for entry in entries],
+            "online": [entry[2] for entry in entries],
+        },
+    )
+
+
+async def drop_own_many(session: TenantSession, description_ids: Sequence[uuid.UUID]) -> None:
+    await session.execute(
+        text("DELETE FROM tenant_search_entries WHERE description_id = ANY(CAST(:ids AS uuid[]))"),
+        {"ids": list(description_ids)},
+    )
+
+
 async def drop_shared(session: TenantSession, description_id: uuid.UUID) -> None:
     await session.execute(text("DELETE FROM base_search_entries WHERE description_id = :id"), {"id": description_id})
 

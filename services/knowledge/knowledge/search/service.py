@@ -7,6 +7,7 @@ what is published at once and never what was withdrawn.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,22 @@ async def index_own(
     document, online = _document(published)
     await repository.put_own(session, description_id, document, online=online, supplement=supplement)
     await repository.add_own_terms(session, analysis.vocabulary(document))
+
+
+async def index_own_many(
+    session: TenantSession,
+    published: Sequence[tuple[uuid.UUID, dict[str, Any]]],
+    withdrawn: Sequence[uuid.UUID],
+) -> None:
+    """Index many of the session's tenant's own descriptions at once (an import): as published, or withdrawn."""
+    if withdrawn:
+        await repository.drop_own_many(session, withdrawn)
+    if not published:
+        return
+    entries = [(description_id, *_document(content)) for description_id, content in published]
+    await repository.put_own_many(session, entries)
+    terms = dict.fromkeys(term for _, document, _ in entries for term in analysis.vocabulary(document))
+    await repository.add_own_terms(session, list(terms))
 
 
 @dataclass(frozen=True)

@@ -82,8 +82,8 @@ class VersionList(BaseModel):
     items: list[VersionRead]
 
 
-class AgentView(BaseModel):
-    """What an agent sees of a service for one municipality: the merged text, each part marked with its layer."""
+class MergedDescription(BaseModel):
+    """A service as published for one municipality: the merged text, each part marked with its layer."""
 
     id: UUID
     layer: Literal["shared", "local"]
@@ -98,6 +98,11 @@ class AgentView(BaseModel):
     approval: dict[str, Any] | None = None
     source: str | None = None
     origins: dict[str, Origin] = Field(description="Where each part comes from: base, supplement or local")
+
+
+class AgentView(MergedDescription):
+    """What an agent sees of a service for one municipality, with the offices responsible."""
+
     offices: list[dict[str, Any]] = Field(default=[], description="The offices responsible for the service here")
     updated_at: datetime
 

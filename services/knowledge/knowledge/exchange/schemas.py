@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from knowledge.description.content import Origin
+from knowledge.description.schemas import MergedDescription
 from knowledge.office.schemas import OfficeRead
 
 
@@ -28,23 +27,10 @@ class ImportReport(BaseModel):
     responsibilities: Counts
 
 
-class ExportedDescription(BaseModel):
+class ExportedDescription(MergedDescription):
     """A published description as agents of the municipality see it, with the id it has in its source system."""
 
-    id: UUID
-    layer: Literal["shared", "local"]
     external_id: str | None = Field(description="The Leistung's id in the XZuFi source, for imported descriptions")
-    leika_key: str | None
-    name: str
-    modules: dict[str, str]
-    fees: list[dict[str, Any]] | None = None
-    deadlines: list[dict[str, Any]] | None = None
-    processing_time: dict[str, Any] | None = None
-    synonyms: list[str]
-    online_service_url: str | None = None
-    approval: dict[str, Any] | None = None
-    source: str | None = None
-    origins: dict[str, Origin]
     updated_at: datetime
 
 

@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,7 +103,7 @@ class Launcher:
         return "\n".join(self.output)
 
 
-def get(url: str, api_key: str | None = None) -> tuple[int, dict[str, object]]:
+def get(url: str, api_key: str | None = None) -> tuple[int, dict[str, Any]]:
     request = urllib.request.Request(url)  # noqa: S310 - our own loopback gateway
     if api_key:
         request.add_header("Authorization", f"Bearer {api_key}")

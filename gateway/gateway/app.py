@@ -18,7 +18,7 @@ from gateway.key_events import KeyEvents
 from gateway.oidc import OidcTokens, oidc_from_settings
 from gateway.openapi import TITLE, MergedOpenApi
 from gateway.problems import MethodNotAllowed, error_response, problem_response
-from gateway.proxy import Proxy, ProxyConfig
+from gateway.proxy import SMALL_BODY, Proxy, ProxyConfig
 from gateway.rate_limit_store import SharedCounts
 from gateway.rate_limits import RateLimiter
 from gateway.readiness import ServiceReadiness
@@ -166,7 +166,8 @@ def create_app(settings: GatewaySettings) -> web.Application:
     )
     key_events = KeyEvents(cache, nats_url=settings.nats_url, name=settings.service_name, listeners=[proxy.grants])
     proxy.audit = AccessAudit(lambda: key_events.client)
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    # The proxy holds each request to its route's limit and has aiohttp read only small bodies whole.
+    app = web.Application(client_max_size=max(settings.max_body_bytes, SMALL_BODY))
     browser = BrowserPolicy(settings.cors_origins, hsts_seconds=settings.hsts_seconds)
     browser.install(app)
     app[BROWSER] = browser

@@ -76,6 +76,8 @@ class Front:
         self.proxy = proxy
         self.browser = browser
         self.handoff = handoff
+        # A route's own limit only ever raises the default (``max_body``), so every body the front takes is
+        # within its route's limit; larger ones go to aiohttp, where the proxy applies the route's limit.
         self.max_body = min(max_body, SMALL_BODY)
         self.date = _Date()
         self.connections: set[_Connection] = set()

@@ -133,7 +133,7 @@ class _LimitedBody:
 
     def __init__(self, content: aiohttp.StreamReader, limit: int) -> None:
         self._content = content
-        self._limit = limit
+        self.limit = limit
         self.exceeded = False
 
     async def chunks(self) -> AsyncIterator[bytes]:
@@ -141,7 +141,7 @@ class _LimitedBody:
         seen = 0
         async for chunk in self._content.iter_any():
             seen += len(chunk)
-            if seen > self._limit:
+            if seen > self.limit:
                 self.exceeded = True
                 raise ContentTooLarge()
             yield chunk
@@ -248,6 +248,10 @@ class Proxy:
         match = self.routes.match(path) if canonical else None
         return match, match.route.pattern if match is not None else "unmatched", canonical
 
+    def body_limit(self, match: RouteMatch) -> int:
+        """The request body limit on a matched path: the default, or the larger one its route names."""
+        return max(self.config.max_body_bytes, match.max_body_bytes or 0)
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Answer one request through its service, or with a problem document."""
         started = time.perf_counter()
@@ -291,8 +295,9 @@ class Proxy:
         self, request: web.Request, rid: str, match: RouteMatch | None, canonical: bool, recording: bool
     ) -> web.StreamResponse:
         try:
+            route = routed(match, canonical)
             exchange = await self.exchange(
-                _incoming(request), rid, routed(match, canonical), lambda: self._body(request), recording=recording
+                _incoming(request), rid, route, lambda: self._body(request, route), recording=recording
             )
             try:
                 return await self._relay(request, exchange)
@@ -377,11 +382,11 @@ class Proxy:
             return match.tenant, self.grants.acting(identity, match.tenant)
         return acting_tenant(identity, match), identity
 
-    async def _body(self, request: web.Request) -> RequestBody:
+    async def _body(self, request: web.Request, match: RouteMatch) -> RequestBody:
         """The body to send on, its length if known, and the limit watching a body of unknown length."""
         if not request.body_exists:
             return None, None, None
-        limit = self.config.max_body_bytes
+        limit = self.body_limit(match)
         length = request.content_length
         if length is None:
             limited = _LimitedBody(request.content, limit)
@@ -421,7 +426,7 @@ class Proxy:
                     UPSTREAM_RETRIES.labels(service).inc()
         except UpstreamError as error:
             if limited is not None and limited.exceeded:
-                raise _too_large(self.config.max_body_bytes) from None
+                raise _too_large(limited.limit) from None
             if isinstance(error, ReadTimeout):
                 UPSTREAM_FAILURES.labels(service, "timeout").inc()
                 log.warning("gateway.upstream.timeout", extra={"upstream": service})

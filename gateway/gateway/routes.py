@@ -2,19 +2,20 @@
 
 Matching walks path segments (a trie, longest prefix wins); a ``{tenant}`` segment matches only a
 valid tenant id, so the tenant the gateway checks is exactly the one the service will read. Each route
-also names its class for ``gateway.authorization``: the scopes API clients need, and whether anyone may
-read it without a credential.
+also names its class for ``gateway.authorization`` (the scopes API clients need, and whether anyone may
+read it without a credential) and the paths below it that take larger request bodies than the default.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from kit.tenancy import is_tenant_id
 
 TENANT = "{tenant}"
+MIB = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,9 @@ class Route:
     ``read_scope`` is what an API client needs for GET, HEAD and OPTIONS, ``write_scope`` for any other
     method; None keeps clients from that method altogether. ``public_read`` lets a request without any
     credential GET or HEAD the route for the tenant its URL names.
+
+    ``large_bodies`` maps paths below the pattern (``"/imports"``: exactly that path) to the request body
+    limit they take in bytes, where it is above the gateway's default.
     """
 
     pattern: str
@@ -32,6 +36,7 @@ class Route:
     read_scope: str | None = None
     write_scope: str | None = None
     public_read: bool = False
+    large_bodies: Mapping[str, int] = field(default_factory=dict, hash=False)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -39,7 +44,13 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/tenants", "tenants", prefix=False),
     Route("/v1/tenants/{tenant}", "tenants"),
     Route("/v1/lines", "tenants"),
-    Route("/v1/tenants/{tenant}/knowledge", "knowledge", read_scope="knowledge:read"),
+    # An XZuFi import is a municipality's whole export: typically a few MB, up to about 50 MB.
+    Route(
+        "/v1/tenants/{tenant}/knowledge",
+        "knowledge",
+        read_scope="knowledge:read",
+        large_bodies={"/imports": 64 * MIB},
+    ),
     # The shared base of descriptions, kept by the host's knowledge editors (the service decides who may write).
     Route("/v1/knowledge/base", "knowledge", read_scope="knowledge:read"),
     # Published knowledge for the municipalities' web sites.
@@ -60,10 +71,14 @@ ROUTES: tuple[Route, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class RouteMatch:
-    """The route a path matched and the tenant its ``{tenant}`` segment names (None: no tenant)."""
+    """The route a path matched and the tenant its ``{tenant}`` segment names (None: no tenant).
+
+    ``max_body_bytes`` is the larger body limit the route names for this very path (None: the default).
+    """
 
     route: Route
     tenant: str | None
+    max_body_bytes: int | None = None
 
     @property
     def service(self) -> str:
@@ -72,13 +87,14 @@ class RouteMatch:
 
 
 class _Node:
-    __slots__ = ("exact", "literals", "prefix", "tenant")
+    __slots__ = ("exact", "literals", "max_body_bytes", "prefix", "tenant")
 
     def __init__(self) -> None:
         self.literals: dict[str, _Node] = {}
         self.tenant: _Node | None = None
         self.exact: Route | None = None
         self.prefix: Route | None = None
+        self.max_body_bytes: int | None = None
 
 
 class RouteTable:
@@ -89,6 +105,9 @@ class RouteTable:
         self._root = _Node()
         for route in self.routes:
             self._add(route)
+        for route in self.routes:
+            for path, limit in route.large_bodies.items():
+                self._limit(route, path, limit)
 
     @property
     def services(self) -> frozenset[str]:
@@ -96,23 +115,26 @@ class RouteTable:
         return frozenset(route.service for route in self.routes)
 
     def _add(self, route: Route) -> None:
-        if not route.pattern.startswith("/"):
-            raise ValueError(f"a route pattern starts with '/': {route.pattern!r}")
-        node = self._root
-        for segment in route.pattern.split("/")[1:]:
-            if segment == TENANT:
-                node.tenant = node.tenant or _Node()
-                node = node.tenant
-            elif segment.startswith("{"):
-                raise ValueError(f"only {TENANT} may be a placeholder: {route.pattern!r}")
-            else:
-                node = node.literals.setdefault(segment, _Node())
+        node = _descend(self._root, route.pattern)
         if (node.prefix if route.prefix else node.exact) is not None:
             raise ValueError(f"two routes for {route.pattern!r}")
         if route.prefix:
             node.prefix = route
         else:
             node.exact = route
+
+    def _limit(self, route: Route, path: str, limit: int) -> None:
+        """Mark ``path`` below ``route`` with its body limit, without changing which route any path finds."""
+        if not path.startswith("/"):
+            raise ValueError(f"a path below a route starts with '/': {path!r}")
+        whole = route.pattern + path
+        found = self._walk(whole, template=True)
+        if found is None or found.route is not route:
+            raise ValueError(f"another route answers {whole!r}")
+        node = _descend(self._root, whole, hide_tenant=False)
+        if node.max_body_bytes is not None:
+            raise ValueError(f"two body limits for {whole!r}")
+        node.max_body_bytes = limit
 
     def match(self, path: str) -> RouteMatch | None:
         """The route for a request path (without its query), or None."""
@@ -140,7 +162,31 @@ class RouteTable:
                 tenant = segment
             node = child
         route = node.exact or node.prefix
-        return RouteMatch(route, tenant) if route is not None else best
+        if route is not None:
+            return RouteMatch(route, tenant, node.max_body_bytes)
+        if best is not None and node.max_body_bytes is not None:
+            return RouteMatch(best.route, best.tenant, node.max_body_bytes)
+        return best
+
+
+def _descend(node: _Node, path: str, *, hide_tenant: bool = True) -> _Node:
+    """The node for ``path`` below ``node``, made as needed; a new literal beside ``{tenant}`` takes its paths."""
+    if not path.startswith("/"):
+        raise ValueError(f"a route pattern starts with '/': {path!r}")
+    for segment in path.split("/")[1:]:
+        if segment == TENANT:
+            node.tenant = node.tenant or _Node()
+            node = node.tenant
+        elif segment.startswith("{"):
+            raise ValueError(f"only {TENANT} may be a placeholder: {path!r}")
+        else:
+            child = node.literals.get(segment)
+            if child is None:
+                if node.tenant is not None and not hide_tenant:
+                    raise ValueError(f"{segment!r} would take the paths of {TENANT} in {path!r}")
+                child = node.literals[segment] = _Node()
+            node = child
+    return node
 
 
 def _is_tenant_segment(segment: str, *, template: bool) -> bool:

@@ -7,11 +7,12 @@ installed); request metrics are the kit's Prometheus histograms, so FastAPI's me
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Mapping, MutableMapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.routing import APIRoute
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import trace
 
@@ -34,8 +35,13 @@ def create_service_app(
     description: str,
     routers: Sequence[APIRouter],
     version: str = "0.1.0",
+    large_bodies: Mapping[str, int] | None = None,
 ) -> FastAPI:
-    """A service API: every ``/v1`` route requires the gateway's token; health and metrics do not."""
+    """A service API: every ``/v1`` route requires the gateway's token; health and metrics do not.
+
+    ``large_bodies`` names routes by their path (``/v1/tenants/{tenant_id}/imports``) that take
+    request bodies up to a larger limit, in bytes, than ``settings.max_body_bytes``.
+    """
     configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
     tracing = configure_tracing(settings.service_name)
 
@@ -75,11 +81,20 @@ def create_service_app(
     app.include_router(health.router)
     for router in routers:
         app.include_router(router, prefix="/v1", dependencies=[Depends(get_identity)])
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, large_bodies=_routed(routers, large_bodies or {}))
     app.add_middleware(RequestMetrics, service=settings.service_name)
     if not tracing:
         app.add_middleware(TraceContext)
     return app
+
+
+def _routed(routers: Sequence[APIRouter], large_bodies: Mapping[str, int]) -> Mapping[str, int]:
+    """``large_bodies``, once each path is known to be a route's: a mistyped path would keep the default."""
+    paths = {"/v1" + route.path for router in routers for route in router.routes if isinstance(route, APIRoute)}
+    unknown = set(large_bodies) - paths
+    if unknown:
+        raise ValueError(f"large_bodies names paths without a route: {', '.join(sorted(unknown))}")
+    return large_bodies
 
 
 def _telemetry(tracing: bool) -> TelemetryConfig:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import context as otel_context
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kit import metrics
@@ -15,33 +17,52 @@ from kit.web.problems import problem_response
 
 
 class BodyLimit:
-    """Refuse bodies above ``max_bytes`` with 413, by Content-Length or while streaming."""
+    """Refuse bodies above ``max_bytes`` with 413, by Content-Length or while streaming.
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    ``large_bodies`` maps path templates (``/v1/tenants/{tenant_id}/imports``, where a ``{name}``
+    segment stands for any one segment) to the larger limit of exactly those paths. A request's path is
+    looked up only once its body passes ``max_bytes``.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, large_bodies: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self._large = [(_template(path), limit) for path, limit in (large_bodies or {}).items()]
+
+    def limit_for(self, path: str) -> int:
+        """The body limit of a request path: ``max_bytes``, or the larger limit its template names."""
+        segments = path.split("/")
+        for template, limit in self._large:
+            if _matches(template, segments):
+                return max(limit, self.max_bytes)
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await problem_response(problem(413, detail=self.detail))(scope, receive, send)
-                return
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                limit = self.limit_for(scope["path"])
+                if int(value) > limit:
+                    await _too_large(limit)(scope, receive, send)
+                    return
         seen = 0
         exceeded = started = False
 
         async def limited() -> Message:
             """Count the body; past the limit the app is told the client left, so it stops reading."""
-            nonlocal seen, exceeded
+            nonlocal seen, exceeded, limit
             if exceeded:
                 return {"type": "http.disconnect"}
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                exceeded = True
-                return {"type": "http.disconnect"}
+            if seen > limit:
+                limit = self.limit_for(scope["path"])
+                if seen > limit:
+                    exceeded = True
+                    return {"type": "http.disconnect"}
             return message
 
         async def guarded(message: Message) -> None:
@@ -57,11 +78,29 @@ class BodyLimit:
             if not exceeded:
                 raise
         if exceeded and not started:
-            await problem_response(problem(413, detail=self.detail))(scope, receive, send)
+            await _too_large(limit)(scope, receive, send)
 
-    @property
-    def detail(self) -> str:
-        return f"The request body exceeds {self.max_bytes} bytes."
+
+def _template(path: str) -> tuple[str | None, ...]:
+    """A path template's segments; None stands for a ``{name}`` placeholder."""
+    if not path.startswith("/"):
+        raise ValueError(f"a path template starts with '/': {path!r}")
+    segments = path.split("/")
+    for segment in segments:
+        if segment.startswith("{") and ":" in segment:
+            raise ValueError(f"a placeholder stands for one segment, without a converter: {path!r}")
+    return tuple(None if segment.startswith("{") else segment for segment in segments)
+
+
+def _matches(template: tuple[str | None, ...], segments: list[str]) -> bool:
+    """Whether a path's segments fit a template; a placeholder takes any one non-empty segment."""
+    return len(template) == len(segments) and all(
+        bool(segment) if part is None else part == segment for part, segment in zip(template, segments, strict=True)
+    )
+
+
+def _too_large(limit: int) -> Response:
+    return problem_response(problem(413, detail=f"The request body exceeds {limit} bytes."))
 
 
 class RequestMetrics:

@@ -24,4 +24,6 @@ def create_app() -> FastAPI:
             "and opening hours, with review, publishing, versions and German full-text search."
         ),
         routers=[description_router, office_router, public_router, feedback_router, search_router, exchange_router],
+        # A municipality's whole XZuFi export: typically a few MB, up to about 50 MB.
+        large_bodies={"/v1/tenants/{tenant_id}/knowledge/imports": 64 * 1024 * 1024},
     )

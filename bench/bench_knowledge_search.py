@@ -36,6 +36,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -440,13 +441,15 @@ async def _copy_part(conn: asyncpg.Connection, indexed: Sequence[tuple[Descripti
         f"INSERT INTO {table} ({columns}) SELECT {columns.replace('document', 'CAST(document AS tsvector)')} "
         "FROM staged_entries; TRUNCATE staged_entries"
     )
-    terms = sorted({term for _, (_, _, vocabulary) in indexed for term in vocabulary})
+    terms = sorted(Counter(term for _, (_, _, vocabulary) in indexed for term in vocabulary).items())
     if shared:
-        await conn.copy_records_to_table("base_search_terms", records=[(term,) for term in terms], columns=("term",))
+        await conn.copy_records_to_table("base_search_terms", records=terms, columns=("term", "documents"))
     else:
         tenant = indexed[0][0].tenant
         await conn.copy_records_to_table(
-            "tenant_search_terms", records=[(tenant, term) for term in terms], columns=("tenant_id", "term")
+            "tenant_search_terms",
+            records=[(tenant, term, count) for term, count in terms],
+            columns=("tenant_id", "term", "documents"),
         )
 
 
@@ -493,8 +496,8 @@ async def run_passes(
     gateway = aiohttp.ClientSession(endpoints.gateway_url)
 
     async def service(tenant: str, text: str) -> list[str]:
-        async with database.transaction(tenant) as session:
-            result = await search_service.search(session, text, Filters(), limit=LIMIT)
+        async with database.lean_transaction(tenant) as connection:
+            result = await search_service.search(connection, text, Filters(), limit=LIMIT)
         return [str(hit.id) for hit in result.items]
 
     async def baseline(tenant: str, text: str) -> list[str]:

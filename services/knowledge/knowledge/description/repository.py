@@ -244,9 +244,3 @@ async def names(session: TenantSession, ids: list[uuid.UUID]) -> dict[uuid.UUID,
         return {}
     rows = (await session.execute(_NAMES, {"ids": ids})).all()
     return {row.id: {"layer": row.layer, "name": row.name} for row in rows}
-
-
-async def visible_many(session: TenantSession, description_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    """What agents see of the given descriptions, by id; those not visible are left out."""
-    query = text(_VISIBLE + " WHERE id = ANY(CAST(:ids AS uuid[]))")
-    return {row.id: dict(row._mapping) for row in (await session.execute(query, {"ids": description_ids})).all()}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Any, Literal
 
@@ -48,8 +48,9 @@ class Token:
     lexeme: str
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """The lexeme of one lower-cased word."""
+    """The lexeme of one lower-cased word (a language has far fewer words than texts have: kept once made)."""
     lexeme: str = _STEMMER.stemWord(word)
     return lexeme
 

@@ -36,6 +36,6 @@ async def search_descriptions(
     more than the body; descriptions that solved the municipality's concerns at first contact rank higher.
     """
     filters = Filters(layer=layer, office_id=office, online=online)
-    async with scope.database.transaction(scope.tenant_id) as session:
-        result = await service.search(session, q, filters, limit=limit)
+    async with scope.database.lean_transaction(scope.tenant_id) as connection:
+        result = await service.search(connection, q, filters, limit=limit)
     return SearchResults.model_validate(asdict(result))

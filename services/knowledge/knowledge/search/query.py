@@ -3,8 +3,8 @@
 Each meaningful word of the query becomes a set of alternatives, any of which may match:
 
 - its lexeme, and the lexemes of words callers use for the same thing (the thesaurus);
-- words it begins (``hund`` → ``Hundesteuer``) and compounds it is the head of (``anmeld`` →
-  ``Gewerbeanmeldung``), so that "Gewerbe anmelden" finds "Gewerbeanmeldung";
+- the most common known words it begins (``hund`` → ``Hundesteuer``) and compounds it is the head of
+  (``anmeld`` → ``Gewerbeanmeldung``), so that "Gewerbe anmelden" finds "Gewerbeanmeldung";
 - the parts of a compound that are known on their own, so that "Gewerbeanmeldung" finds "Gewerbe
   anmelden";
 - for a word the vocabulary does not know and cannot split: the known words most like it (typos).
@@ -20,8 +20,12 @@ from dataclasses import dataclass, field
 from knowledge.search.analysis import stem, stop_words, thesaurus, tokens
 
 MAX_WORDS = 12
-# Shorter words begin too many others to search for as a prefix, or to be the head of a compound.
-_MIN_PREFIX = 4
+# Shorter words begin or end too many others to widen them to compounds.
+_MIN_WIDENED = 4
+# What a compound adds to the word it is made of: at least a short word ("perso" does not widen to "person").
+_MIN_ADDED = 3
+# A word widens to its most common compounds only: each one more makes ranking dearer.
+WIDENED_PER_WORD = 6
 # A compound's parts: a modifier of at least three letters before a head of at least four.
 _MIN_MODIFIER = 3
 _MIN_HEAD = 4
@@ -39,8 +43,8 @@ class QueryWord:
     splits: tuple[tuple[str, str], ...]
 
     @property
-    def prefix(self) -> bool:
-        return len(self.lexeme) >= _MIN_PREFIX
+    def widens(self) -> bool:
+        return len(self.lexeme) >= _MIN_WIDENED
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ class Vocabulary:
     """What the tenant's vocabulary says of the lexemes of a query."""
 
     known: frozenset[str] = frozenset()
-    # For a lexeme, the known compounds it is the head of.
+    # For a lexeme, the most common known compounds it begins or is the head of.
     compounds: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # For a lexeme the vocabulary does not know, the known ones most like it, best first.
     similar: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -92,9 +96,27 @@ def lexemes_to_look_up(words: Iterable[QueryWord]) -> list[str]:
     return list(wanted)
 
 
-def heads(words: Iterable[QueryWord]) -> list[str]:
-    """The lexemes long enough to look for compounds that end in them."""
-    return [word.lexeme for word in words if len(word.lexeme) >= _MIN_HEAD]
+def patterns(words: Iterable[QueryWord]) -> list[str]:
+    """``LIKE`` patterns for the known compounds of the words long enough to widen: as head, and as beginning."""
+    return [pattern for word in words if word.widens for pattern in (f"%{word.lexeme}", f"{word.lexeme}%")]
+
+
+def compounds_of(words: Iterable[QueryWord], found: dict[str, int]) -> dict[str, tuple[str, ...]]:
+    """For each word, the most common of the ``found`` lexemes (with their counts) that are compounds of it."""
+    compounds: dict[str, tuple[str, ...]] = {}
+    for word in words:
+        if not word.widens:
+            continue
+        longer = [
+            term
+            for term in found
+            if len(term) >= len(word.lexeme) + _MIN_ADDED
+            and (term.endswith(word.lexeme) or term.startswith(word.lexeme))
+        ]
+        longer.sort(key=lambda term: (-found[term], term))
+        if longer:
+            compounds[word.lexeme] = tuple(longer[:WIDENED_PER_WORD])
+    return compounds
 
 
 def unknown(words: Iterable[QueryWord], vocabulary: Vocabulary) -> list[str]:
@@ -123,7 +145,6 @@ class Alternatives:
     word: QueryWord
     operands: tuple[str, ...]
     exact: frozenset[str]
-    prefixes: frozenset[str]
     corrected: str | None = None
 
 
@@ -138,8 +159,6 @@ def alternatives(word: QueryWord, vocabulary: Vocabulary) -> Alternatives | None
     exact |= word.synonyms & vocabulary.known
     exact.update(vocabulary.compounds.get(word.lexeme, ()))
     operands = [_quoted(lexeme) for lexeme in sorted(exact)]
-    prefixes = {word.lexeme} if word.prefix and word.lexeme in vocabulary.known else set()
-    operands += [f"{_quoted(prefix)}:*" for prefix in prefixes]
     split = _split(word, vocabulary)
     if split is not None:
         operands.append(f"({_quoted(split[0])} & {_quoted(split[1])})")
@@ -152,7 +171,7 @@ def alternatives(word: QueryWord, vocabulary: Vocabulary) -> Alternatives | None
         corrected = similar[0]
         exact.update(similar)
         operands = [_quoted(lexeme) for lexeme in similar]
-    return Alternatives(word, tuple(operands), frozenset(exact), frozenset(prefixes), corrected)
+    return Alternatives(word, tuple(operands), frozenset(exact), corrected)
 
 
 def tsquery(choices: Iterable[Alternatives], *, every_word: bool) -> str:

@@ -7,13 +7,14 @@ holds only what the supplement says; a shared description is found for the tenan
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 
-from kit.db.database import TenantSession
+from kit.db.database import TenantConnection, TenantSession
 
 
 async def put_shared(session: TenantSession, description_id: uuid.UUID, document: str, *, online: bool) -> None:
@@ -88,77 +89,84 @@ async def drop_own(session: TenantSession, description_id: uuid.UUID) -> None:
     await session.execute(text("DELETE FROM tenant_search_entries WHERE description_id = :id"), {"id": description_id})
 
 
-async def add_shared_terms(session: TenantSession, terms: Sequence[str]) -> None:
-    await session.execute(
-        text("INSERT INTO base_search_terms (term) SELECT unnest(CAST(:terms AS text[])) ON CONFLICT DO NOTHING"),
-        {"terms": list(terms)},
-    )
-
-
-async def add_own_terms(session: TenantSession, terms: Sequence[str]) -> None:
+async def add_shared_terms(session: TenantSession, terms: Mapping[str, int]) -> None:
+    """Count the lexemes of newly indexed shared entries: for each, in how many entries it stands."""
     await session.execute(
         text(
             """
-            INSERT INTO tenant_search_terms (tenant_id, term)
-            SELECT :tenant, unnest(CAST(:terms AS text[])) ON CONFLICT DO NOTHING
+            INSERT INTO base_search_terms (term, documents)
+            SELECT unnest(CAST(:terms AS text[])), unnest(CAST(:counts AS integer[]))
+            ON CONFLICT (term) DO UPDATE SET documents = base_search_terms.documents + excluded.documents
             """
         ),
-        {"tenant": session.tenant_id, "terms": list(terms)},
+        {"terms": list(terms), "counts": list(terms.values())},
     )
 
 
-# The tenant's vocabulary: the shared one and its own (row-level security keeps other tenants' out).
-_KNOWN_AND_COMPOUNDS = text(
-    """
-    SELECT 'known' AS kind, w.term AS lexeme, w.term AS term
-    FROM unnest(CAST(:lexemes AS text[])) AS w(term)
-    WHERE EXISTS (SELECT 1 FROM base_search_terms b WHERE b.term = w.term)
-       OR EXISTS (SELECT 1 FROM tenant_search_terms t WHERE t.term = w.term)
-    UNION ALL
-    SELECT 'compound', h.head, c.term
-    FROM unnest(CAST(:heads AS text[])) AS h(head)
-    CROSS JOIN LATERAL (
-        SELECT term FROM base_search_terms WHERE term LIKE '%' || h.head AND term <> h.head
+async def add_own_terms(session: TenantSession, terms: Mapping[str, int]) -> None:
+    """The same for the session's tenant's own entries."""
+    await session.execute(
+        text(
+            """
+            INSERT INTO tenant_search_terms (tenant_id, term, documents)
+            SELECT :tenant, unnest(CAST(:terms AS text[])), unnest(CAST(:counts AS integer[]))
+            ON CONFLICT (tenant_id, term) DO UPDATE SET documents = tenant_search_terms.documents + excluded.documents
+            """
+        ),
+        {"tenant": session.tenant_id, "terms": list(terms), "counts": list(terms.values())},
+    )
+
+
+# The tenant's vocabulary: the shared one (through its indexes) and its own (row-level security keeps
+# other tenants' out, and lets no index but the primary key help: one pass over the tenant's lexemes).
+_VOCABULARY = """
+SELECT term, documents FROM base_search_terms WHERE term = ANY($1::text[])
+UNION ALL
+SELECT c.term, c.documents
+FROM unnest($2::text[]) AS p(pattern)
+CROSS JOIN LATERAL (
+    SELECT term, documents FROM base_search_terms WHERE term LIKE p.pattern ORDER BY documents DESC LIMIT $3
+) c
+UNION ALL
+SELECT term, documents FROM tenant_search_terms WHERE term = ANY($1::text[]) OR term LIKE ANY($2::text[])
+"""
+
+
+async def vocabulary(
+    connection: TenantConnection, lexemes: Sequence[str], patterns: Sequence[str], *, widest: int
+) -> dict[str, int]:
+    """The known lexemes among ``lexemes`` and those ``LIKE`` a pattern (the ``widest`` most common shared
+    ones per pattern), with the entries they stand in."""
+    rows = await connection.fetch(_VOCABULARY, list(lexemes), list(patterns), widest)
+    found: dict[str, int] = {}
+    for term, documents in rows:
+        found[term] = found.get(term, 0) + documents
+    return found
+
+
+_SIMILAR = """
+SELECT w.term AS lexeme, s.term
+FROM unnest($1::text[]) AS w(term)
+CROSS JOIN LATERAL (
+    SELECT term, similarity(term, w.term) AS likeness FROM (
+        SELECT term FROM base_search_terms WHERE term % w.term
         UNION
-        SELECT term FROM tenant_search_terms WHERE term LIKE '%' || h.head AND term <> h.head
-        LIMIT :compounds
-    ) c
-    """
-)
-
-_SIMILAR = text(
-    """
-    SELECT w.term AS lexeme, s.term
-    FROM unnest(CAST(:lexemes AS text[])) AS w(term)
-    CROSS JOIN LATERAL (
-        SELECT term, similarity(term, w.term) AS likeness FROM (
-            SELECT term FROM base_search_terms WHERE term % w.term
-            UNION
-            SELECT term FROM tenant_search_terms WHERE term % w.term
-        ) candidates
-        ORDER BY likeness DESC, term
-        LIMIT :limit
-    ) s
-    WHERE s.likeness >= :least
-    ORDER BY w.term, s.likeness DESC, s.term
-    """
-)
+        SELECT term FROM tenant_search_terms WHERE term % w.term
+    ) candidates
+    ORDER BY likeness DESC, term
+    LIMIT $2
+) s
+WHERE s.likeness >= $3
+ORDER BY w.term, s.likeness DESC, s.term
+"""
 
 
-async def known_and_compounds(
-    session: TenantSession, lexemes: Sequence[str], heads: Sequence[str], *, compounds: int
-) -> list[tuple[str, str, str]]:
-    """Rows (``known``, lexeme, lexeme) for known lexemes and (``compound``, head, compound) for compounds."""
-    rows = await session.execute(
-        _KNOWN_AND_COMPOUNDS, {"lexemes": list(lexemes), "heads": list(heads), "compounds": compounds}
-    )
-    return [(row.kind, row.lexeme, row.term) for row in rows]
-
-
-async def similar(session: TenantSession, lexemes: Sequence[str], *, limit: int, least: float) -> list[tuple[str, str]]:
+async def similar(
+    connection: TenantConnection, lexemes: Sequence[str], *, limit: int, least: float
+) -> list[tuple[str, str]]:
     """For each lexeme, up to ``limit`` known lexemes at least ``least`` alike (trigram similarity), best first."""
-    rows = await session.execute(_SIMILAR, {"lexemes": list(lexemes), "limit": limit, "least": least})
-    return [(row.lexeme, row.term) for row in rows]
+    rows = await connection.fetch(_SIMILAR, list(lexemes), limit, least)
+    return [(row["lexeme"], row["term"]) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -173,50 +181,72 @@ _WEIGHTS = "{0.1, 0.3, 0.7, 1.0}"
 # A description that solved concerns at first contact for the tenant ranks higher, less and less so.
 _USAGE_BOOST = 0.2
 
-_FIND = f"""
-WITH q AS (SELECT CAST(:query AS tsquery) AS q),
+_FIND = """
+WITH q AS (SELECT $1::tsquery AS q),
+supplements AS MATERIALIZED (
+    SELECT description_id, {column} AS document, online FROM tenant_search_entries WHERE supplement
+),
 hits AS (
-    SELECT e.description_id, 'local' AS layer, e.document, e.online
+    SELECT e.description_id, 'local' AS layer, e.{column} AS document, e.online
     FROM tenant_search_entries e, q
-    WHERE NOT e.supplement AND e.document @@ q.q
+    WHERE NOT e.supplement AND e.{column} @@ q.q
     UNION ALL
-    SELECT b.description_id, 'shared', b.document || coalesce(s.document, ''::tsvector), b.online OR s.online IS TRUE
-    FROM base_search_entries b CROSS JOIN q
-    LEFT JOIN tenant_search_entries s ON s.description_id = b.description_id AND s.supplement
-    WHERE b.document @@ q.q
+    SELECT b.description_id, 'shared', b.{column}, b.online
+    FROM base_search_entries b, q
+    WHERE b.{column} @@ q.q AND NOT EXISTS (SELECT 1 FROM supplements s WHERE s.description_id = b.description_id)
     UNION ALL
-    SELECT b.description_id, 'shared', b.document || s.document, b.online OR s.online
-    FROM tenant_search_entries s CROSS JOIN q
+    SELECT b.description_id, 'shared', b.{column} || s.document, b.online OR s.online
+    FROM supplements s CROSS JOIN q
     JOIN base_search_entries b ON b.description_id = s.description_id
-    WHERE s.supplement AND NOT b.document @@ q.q AND (b.document || s.document) @@ q.q
+    WHERE (b.{column} || s.document) @@ q.q
+),
+ranked AS (
+    SELECT h.description_id, h.layer,
+           ts_rank_cd('{weights}', h.document, q.q, 1)
+               * (1 + {usage_boost} * ln(1 + coalesce(u.solved_at_first_contact, 0))) AS score
+    FROM hits h CROSS JOIN q
+    LEFT JOIN description_usage u ON u.description_id = h.description_id
+    WHERE ($2::text IS NULL OR h.layer = $2::text)
+      AND ($3::boolean IS NULL OR h.online = $3::boolean)
+      AND ($4::uuid IS NULL OR h.description_id IN (
+            SELECT r.description_id FROM responsibilities r WHERE r.office_id = $4::uuid))
+    ORDER BY score DESC, h.description_id
+    LIMIT $5
 )
-SELECT h.description_id, h.layer,
-       ts_rank_cd('{_WEIGHTS}', h.document, q.q, 1)
-           * (1 + {_USAGE_BOOST} * ln(1 + coalesce(u.solved_at_first_contact, 0))) AS score
-FROM hits h CROSS JOIN q
-LEFT JOIN description_usage u ON u.description_id = h.description_id
-WHERE (CAST(:layer AS text) IS NULL OR h.layer = :layer)
-  AND (CAST(:online AS boolean) IS NULL OR h.online = :online)
-  AND (CAST(:office AS uuid) IS NULL OR h.description_id IN (
-        SELECT r.description_id FROM responsibilities r WHERE r.office_id = :office))
-ORDER BY score DESC, h.description_id
-LIMIT :limit
+SELECT r.description_id AS id, r.layer, r.score,
+       coalesce(b.leika_key, d.leika_key) AS leika_key,
+       coalesce(b.published_content, d.published_content) AS content,
+       s.published_content AS supplement
+FROM ranked r
+LEFT JOIN base_descriptions b ON r.layer = 'shared' AND b.id = r.description_id
+LEFT JOIN tenant_descriptions s ON r.layer = 'shared' AND s.base_id = r.description_id
+LEFT JOIN tenant_descriptions d ON r.layer = 'local' AND d.id = r.description_id
+ORDER BY r.score DESC, r.description_id
 """
+# Summaries first (name, synonyms, teaser), the whole text when they answer too little.
+_FIND_IN = {
+    column: _FIND.format(column=column, weights=_WEIGHTS, usage_boost=_USAGE_BOOST)
+    for column in ("summary", "document")
+}
 
 
 async def find(
-    session: TenantSession, query: str, filters: Filters, *, limit: int
-) -> list[tuple[uuid.UUID, str, float]]:
-    """The best ``limit`` descriptions the session's tenant sees for ``query``: (id, layer, score)."""
-    params: dict[str, Any] = {
-        "query": query,
-        "layer": filters.layer,
-        "online": filters.online,
-        "office": filters.office_id,
-        "limit": limit,
-    }
-    rows = await session.execute(text(_FIND), params)
-    return [(row.description_id, row.layer, float(row.score)) for row in rows]
+    connection: TenantConnection, query: str, filters: Filters, *, limit: int, summaries: bool = False
+) -> list[dict[str, Any]]:
+    """The best ``limit`` descriptions the connection's tenant sees for ``query``, best first: id, layer, score,
+    LeiKa key, and the published content with the tenant's published supplement of a shared one.
+
+    ``summaries`` looks only at names, synonyms and teasers: a fraction of the text, and the part that
+    ranks highest anyway.
+    """
+    statement = _FIND_IN["summary" if summaries else "document"]
+    rows = await connection.fetch(statement, query, filters.layer, filters.online, filters.office_id, limit)
+    return [{**row, "content": _json(row["content"]), "supplement": _json(row["supplement"])} for row in rows]
+
+
+def _json(value: Any) -> Any:
+    # The driver gives JSON as text unless a codec for it is set on the connection.
+    return orjson.loads(value) if isinstance(value, str) else value
 
 
 async def record_usage(

@@ -7,20 +7,20 @@ what is published at once and never what was withdrawn.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kit.db.database import TenantSession
-from knowledge.description import repository as descriptions
+from kit.db.database import TenantConnection, TenantSession
 from knowledge.description.content import local, merge
 from knowledge.search import analysis, query, repository
 from knowledge.search.query import Alternatives, Vocabulary
 from knowledge.search.repository import Filters
 from knowledge.search.snippet import Matcher, highlight, snippet
 
-# Compounds looked for per word of a query: enough for any real head, few enough to stay fast.
-_COMPOUNDS_PER_WORD = 30
+# Shared compounds read per pattern, before the most common of all are chosen (query.WIDENED_PER_WORD).
+_WIDEST_PER_PATTERN = 50
 # Typos: the known words at least this alike (trigram similarity), at most two per word.
 _LEAST_LIKENESS = 0.35
 _SIMILAR_PER_WORD = 2
@@ -37,7 +37,7 @@ async def index_shared(session: TenantSession, description_id: uuid.UUID, publis
         return
     document, online = _document(published)
     await repository.put_shared(session, description_id, document, online=online)
-    await repository.add_shared_terms(session, analysis.vocabulary(document))
+    await repository.add_shared_terms(session, Counter(analysis.vocabulary(document)))
 
 
 async def index_own(
@@ -49,7 +49,7 @@ async def index_own(
         return
     document, online = _document(published)
     await repository.put_own(session, description_id, document, online=online, supplement=supplement)
-    await repository.add_own_terms(session, analysis.vocabulary(document))
+    await repository.add_own_terms(session, Counter(analysis.vocabulary(document)))
 
 
 async def index_own_many(
@@ -64,8 +64,9 @@ async def index_own_many(
         return
     entries = [(description_id, *_document(content)) for description_id, content in published]
     await repository.put_own_many(session, entries)
-    terms = dict.fromkeys(term for _, document, _ in entries for term in analysis.vocabulary(document))
-    await repository.add_own_terms(session, list(terms))
+    await repository.add_own_terms(
+        session, Counter(term for _, document, _ in entries for term in analysis.vocabulary(document))
+    )
 
 
 @dataclass(frozen=True)
@@ -95,31 +96,25 @@ class Result:
     ignored: list[str] = field(default_factory=list)
 
 
-async def _vocabulary(session: TenantSession, words: list[query.QueryWord]) -> Vocabulary:
-    rows = await repository.known_and_compounds(
-        session, query.lexemes_to_look_up(words), query.heads(words), compounds=_COMPOUNDS_PER_WORD
-    )
-    known = frozenset(lexeme for kind, lexeme, _ in rows if kind == "known")
-    compounds: dict[str, tuple[str, ...]] = {}
-    for kind, head, term in rows:
-        if kind == "compound":
-            compounds[head] = (*compounds.get(head, ()), term)
-    vocabulary = Vocabulary(known, compounds)
+async def _vocabulary(connection: TenantConnection, words: list[query.QueryWord]) -> Vocabulary:
+    lexemes = query.lexemes_to_look_up(words)
+    found = await repository.vocabulary(connection, lexemes, query.patterns(words), widest=_WIDEST_PER_PATTERN)
+    vocabulary = Vocabulary(frozenset(found.keys() & set(lexemes)), query.compounds_of(words, found))
     unknown = query.unknown(words, vocabulary)
     if not unknown:
         return vocabulary
     similar: dict[str, tuple[str, ...]] = {}
-    for lexeme, term in await repository.similar(session, unknown, limit=_SIMILAR_PER_WORD, least=_LEAST_LIKENESS):
+    for lexeme, term in await repository.similar(connection, unknown, limit=_SIMILAR_PER_WORD, least=_LEAST_LIKENESS):
         similar[lexeme] = (*similar.get(lexeme, ()), term)
-    return Vocabulary(known, compounds, similar)
+    return Vocabulary(vocabulary.known, vocabulary.compounds, similar)
 
 
-def _hit(row: dict[str, Any], layer: str, score: float, matcher: Matcher) -> Hit:
-    merged, _ = merge(row["content"], row["supplement"]) if layer == "shared" else local(row["content"])
+def _hit(row: dict[str, Any], matcher: Matcher) -> Hit:
+    merged, _ = merge(row["content"], row["supplement"]) if row["layer"] == "shared" else local(row["content"])
     return Hit(
         id=row["id"],
-        layer=layer,
-        score=round(score, 6),
+        layer=row["layer"],
+        score=round(float(row["score"]), 6),
         name=merged["name"],
         highlighted_name=highlight(merged["name"], matcher),
         leika_key=row["leika_key"],
@@ -128,12 +123,28 @@ def _hit(row: dict[str, Any], layer: str, score: float, matcher: Matcher) -> Hit
     )
 
 
-async def search(session: TenantSession, text: str, filters: Filters, *, limit: int) -> Result:
-    """The published descriptions of the session's tenant (its own and the shared ones) that best answer ``text``."""
+async def _find(connection: TenantConnection, tsquery: str, filters: Filters, *, limit: int) -> list[dict[str, Any]]:
+    """Descriptions whose name, synonyms or teaser answer the query, if there are enough; else in the whole text.
+
+    A common word stands in thousands of texts; ranking them all costs more than the rest of a search,
+    and those that have it in their name, synonyms or teaser would rank first anyway.
+    """
+    found = await repository.find(connection, tsquery, filters, limit=limit, summaries=True)
+    if len(found) == limit:
+        return found
+    return await repository.find(connection, tsquery, filters, limit=limit)
+
+
+async def search(connection: TenantConnection, text: str, filters: Filters, *, limit: int) -> Result:
+    """The published descriptions of the tenant (its own and the shared ones) that best answer ``text``.
+
+    Reads on a lean transaction: a search is a few statements, and the ORM's work per statement would
+    cost more than the database's.
+    """
     words = query.parse(text)
     if not words:
         return Result(items=[])
-    vocabulary = await _vocabulary(session, words)
+    vocabulary = await _vocabulary(connection, words)
     choices: list[Alternatives] = []
     ignored: list[str] = []
     for word in words:
@@ -145,16 +156,12 @@ async def search(session: TenantSession, text: str, filters: Filters, *, limit: 
     if not choices:
         return Result(items=[], ignored=ignored)
     every_word = True
-    found = await repository.find(session, query.tsquery(choices, every_word=True), filters, limit=limit)
+    found = await _find(connection, query.tsquery(choices, every_word=True), filters, limit=limit)
     if not found and len(choices) > 1:
         every_word = False
-        found = await repository.find(session, query.tsquery(choices, every_word=False), filters, limit=limit)
-    rows = await descriptions.visible_many(session, [description_id for description_id, _, _ in found])
-    matcher = Matcher(
-        exact=frozenset().union(*(choice.exact for choice in choices)),
-        prefixes=frozenset().union(*(choice.prefixes for choice in choices)),
-    )
-    hits = [_hit(rows[i], layer, score, matcher) for i, layer, score in found if i in rows]
+        found = await _find(connection, query.tsquery(choices, every_word=False), filters, limit=limit)
+    matcher = Matcher(frozenset().union(*(choice.exact for choice in choices)), words=len(choices))
+    hits = [_hit(row, matcher) for row in found]
     corrections = [
         Correction(choice.word.written, choice.corrected) for choice in choices if choice.corrected is not None
     ]

@@ -9,29 +9,32 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge.search.analysis import stem, stop_words
 
 _WORD = re.compile(r"[^\W_]+")
+_STOP_WORDS = stop_words()
 # Texts in the order they are looked at: a tie goes to the earlier one.
 _SOURCES = ("teaser", "short_text", "full_text", "procedure", "required_documents", "prerequisites", "notes")
 
 
 @dataclass(frozen=True)
 class Matcher:
-    """Which lexemes a query matches: exactly, or as the beginning of a longer one."""
+    """Which lexemes a query matches; ``words`` is how many words of the query found something."""
 
-    exact: frozenset[str]
-    prefixes: frozenset[str]
+    lexemes: frozenset[str]
+    words: int = 1
+    # Words repeat within and across descriptions: each is looked at once per search.
+    _seen: dict[str, bool] = field(default_factory=dict, compare=False)
 
     def matches(self, word: str) -> bool:
-        lower = word.lower()
-        if len(lower) < 2 or lower in stop_words():
-            return False
-        lexeme = stem(lower)
-        return lexeme in self.exact or any(lexeme.startswith(prefix) for prefix in self.prefixes)
+        seen = self._seen.get(word)
+        if seen is None:
+            lower = word.lower()
+            seen = self._seen[word] = len(lower) >= 2 and lower not in _STOP_WORDS and stem(lower) in self.lexemes
+        return seen
 
 
 def _texts(content: dict[str, Any]) -> Iterator[str]:
@@ -93,11 +96,14 @@ def _render(window: _Window) -> str:
 
 def snippet(content: dict[str, Any], matcher: Matcher, *, size: int = 30) -> str | None:
     """The best passage of ``size`` words among the description's texts, or None if it has no text."""
-    windows = [_best_window(text, matcher, size) for text in _texts(content)]
-    if not windows:
-        return None
-    best = max(windows, key=lambda window: window.score)
-    return _render(best)
+    best: _Window | None = None
+    for text in _texts(content):
+        window = _best_window(text, matcher, size)
+        if best is None or window.score > best.score:
+            best = window
+            if best.score[0] >= matcher.words:
+                break  # every word of the query is in this passage: none later can be better
+    return None if best is None else _render(best)
 
 
 def highlight(text: str, matcher: Matcher) -> str:

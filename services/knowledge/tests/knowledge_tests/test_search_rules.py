@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from knowledge.search.analysis import document, lexemes, vocabulary, weighted_fields
-from knowledge.search.query import Vocabulary, alternatives, parse, tsquery, unknown
+from knowledge.search.query import Vocabulary, alternatives, compounds_of, parse, patterns, tsquery, unknown
 from knowledge.search.snippet import Matcher, highlight, snippet
 
 
@@ -41,7 +41,7 @@ def test_a_compound_query_word_matches_its_parts_and_a_head_matches_compounds() 
     split = parse("Gewerbe anmelden")
     compounds = Vocabulary(known=frozenset({"gewerb", "anmeld"}), compounds={"anmeld": ("gewerbeanmeld",)})
     choices = [choice for word in split if (choice := alternatives(word, compounds))]
-    assert tsquery(choices, every_word=True) == ("('gewerb' | 'gewerb':*) & ('anmeld' | 'gewerbeanmeld' | 'anmeld':*)")
+    assert tsquery(choices, every_word=True) == "('gewerb') & ('anmeld' | 'gewerbeanmeld')"
 
 
 def test_callers_terms_find_the_official_ones() -> None:
@@ -69,7 +69,7 @@ def test_any_word_is_enough_when_every_word_finds_nothing() -> None:
     vocabulary = Vocabulary(known=frozenset({"hund", "steu"}))
     choices = [choice for word in parse("Hund Steuer") if (choice := alternatives(word, vocabulary))]
 
-    assert tsquery(choices, every_word=False) == "('hund' | 'hund':*) | ('steu' | 'steu':*)"
+    assert tsquery(choices, every_word=False) == "('hund') | ('steu')"
 
 
 def test_the_snippet_is_the_passage_with_the_most_matches_escaped_and_marked() -> None:
@@ -80,7 +80,7 @@ def test_the_snippet_is_the_passage_with_the_most_matches_escaped_and_marked() -
             "full_text": " ".join(["Allgemeines."] * 40) + " Bringen Sie ein Passfoto & den alten Personalausweis mit.",
         },
     }
-    matcher = Matcher(exact=frozenset({"passfoto", "personalausweis"}), prefixes=frozenset())
+    matcher = Matcher(frozenset({"passfoto", "personalausweis"}))
 
     text = snippet(content, matcher)
 
@@ -90,7 +90,15 @@ def test_the_snippet_is_the_passage_with_the_most_matches_escaped_and_marked() -
     assert highlight("Personalausweis <neu>", matcher) == "<mark>Personalausweis</mark> &lt;neu&gt;"
 
 
-def test_a_prefix_marks_the_compounds_it_begins() -> None:
-    matcher = Matcher(exact=frozenset(), prefixes=frozenset({"hund"}))
+def test_a_word_widens_to_its_most_common_compounds_only() -> None:
+    words = parse("Hund Perso")
+    found = {"hund": 9, "hundesteu": 5, "hundeanmeld": 2, "schaferhund": 1, "hunt": 4, "perso": 1, "person": 50}
+
+    assert compounds_of(words, found) == {"hund": ("hundesteu", "hundeanmeld", "schaferhund")}
+    assert patterns(words) == ["%hund", "hund%", "%perso", "perso%"]
+
+
+def test_the_matcher_marks_the_words_of_the_lexemes_found() -> None:
+    matcher = Matcher(frozenset({"hundesteu"}))
 
     assert highlight("Hundesteuer und Katzen", matcher) == "<mark>Hundesteuer</mark> und Katzen"

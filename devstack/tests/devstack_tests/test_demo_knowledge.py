@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -20,6 +19,8 @@ from pydantic import BaseModel, ValidationError
 from devstack.demo_knowledge import SAMPLE, Gateway, KnowledgeRefused, load_knowledge
 from knowledge.description.schemas import DescriptionCreate, SupplementWrite
 from knowledge.office.schemas import OfficeCreate
+
+from .stand_ins import serving
 
 KEY = "demo-operator-test"
 HOST = "oldenburg"
@@ -224,14 +225,8 @@ def gateway_with(knowledge: Knowledge) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as url:
+        yield url
 
 
 def _sample() -> dict[str, Any]:

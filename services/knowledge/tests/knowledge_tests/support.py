@@ -12,6 +12,18 @@ from kit.testing.keys import SigningKeys
 
 HOST = "oldenburg"
 TENANTS = {"oldenburg": "Stadt Oldenburg", "artland": "Samtgemeinde Artland", "muenchen": "Landeshauptstadt München"}
+# Descriptions the tests write: a shared one with several kinds of part, and a short one.
+PASSPORT: dict[str, Any] = {
+    "leika_key": "99085001012000",
+    "content": {
+        "name": "Reisepass beantragen",
+        "modules": {"full_text": "Einen Reisepass beantragen Sie persönlich.", "procedure": "Termin vereinbaren."},
+        "fees": [{"label": "Reisepass (ab 24 Jahren)", "amount_eur": "70.00"}],
+        "synonyms": ["Pass"],
+        "source": "FIM Stammtext",
+    },
+}
+BULKY_WASTE: dict[str, Any] = {"content": {"name": "Sperrmüll anmelden", "synonyms": ["Sperrmüllkarte"]}}
 
 
 async def know_tenants(database: ScratchDatabase, tenants: dict[str, str] = TENANTS) -> None:

@@ -10,22 +10,11 @@ import pytest
 from kit.testing.infra import ScratchDatabase
 from kit.testing.keys import SigningKeys
 
-from .support import admin_rows, agent, editor, operator, published, tenant_admin
+from .support import BULKY_WASTE, PASSPORT, admin_rows, agent, editor, operator, published, tenant_admin
 
 BASE = "/v1/knowledge/base/descriptions"
 ARTLAND = "/v1/tenants/artland/knowledge/descriptions"
 MUENCHEN = "/v1/tenants/muenchen/knowledge/descriptions"
-PASSPORT: dict[str, Any] = {
-    "leika_key": "99085001012000",
-    "content": {
-        "name": "Reisepass beantragen",
-        "modules": {"full_text": "Einen Reisepass beantragen Sie persönlich.", "procedure": "Termin vereinbaren."},
-        "fees": [{"label": "Reisepass (ab 24 Jahren)", "amount_eur": "70.00"}],
-        "synonyms": ["Pass"],
-        "source": "FIM Stammtext",
-    },
-}
-BULKY_WASTE: dict[str, Any] = {"content": {"name": "Sperrmüll anmelden", "synonyms": ["Sperrmüllkarte"]}}
 
 
 async def test_agents_see_the_shared_text_with_their_municipalitys_supplement(

@@ -11,23 +11,12 @@ from kit.errors import PROBLEM_JSON
 from kit.identity import Identity, Role
 from kit.testing.keys import SigningKeys
 
-from .support import agent, editor, tenant_admin
+from .support import BULKY_WASTE, PASSPORT, agent, editor, tenant_admin
 
 BASE = "/v1/knowledge/base/descriptions"
 ARTLAND = "/v1/tenants/artland/knowledge/descriptions"
 MUENCHEN = "/v1/tenants/muenchen/knowledge/descriptions"
 PUBLIC = "/v1/tenants/artland/public"
-PASSPORT: dict[str, Any] = {
-    "leika_key": "99085001012000",
-    "content": {
-        "name": "Reisepass beantragen",
-        "modules": {"full_text": "Einen Reisepass beantragen Sie persönlich.", "procedure": "Termin vereinbaren."},
-        "fees": [{"label": "Reisepass (ab 24 Jahren)", "amount_eur": "70.00"}],
-        "synonyms": ["Pass"],
-        "source": "FIM Stammtext",
-    },
-}
-BULKY_WASTE: dict[str, Any] = {"content": {"name": "Sperrmüll anmelden", "synonyms": ["Sperrmüllkarte"]}}
 DOG_TAX: dict[str, Any] = {"content": {"name": "Hundesteuer anmelden"}}
 BUERGERBUERO: dict[str, Any] = {
     "name": "Bürgerbüro",

@@ -186,9 +186,18 @@ WITH q AS (SELECT $1::tsquery AS q),
 supplements AS MATERIALIZED (
     SELECT description_id, {column} AS document, online FROM tenant_search_entries WHERE supplement
 ),
+candidates AS (
+    SELECT p.description_id
+    FROM unnest($6::text[], $7::integer[]) AS w(lexeme, word)
+    JOIN tenant_search_postings p ON p.lexeme = w.lexeme
+    GROUP BY p.description_id
+    HAVING count(DISTINCT w.word) >= $8
+),
 hits AS (
     SELECT e.description_id, 'local' AS layer, e.{column} AS document, e.online
-    FROM tenant_search_entries e, q
+    FROM candidates c
+    JOIN tenant_search_entries e ON e.description_id = c.description_id
+    CROSS JOIN q
     WHERE NOT e.supplement AND e.{column} @@ q.q
     UNION ALL
     SELECT b.description_id, 'shared', b.{column}, b.online
@@ -230,8 +239,18 @@ _FIND_IN = {
 }
 
 
+@dataclass(frozen=True)
+class Query:
+    """A ``tsquery``, and the lexemes of each word it asks for (by the word's number) with how many words
+    a description must hold to be tested against it: the tenant's own entries are found through these."""
+
+    text: str
+    lexemes: Sequence[tuple[str, int]]
+    words_needed: int
+
+
 async def find(
-    connection: TenantConnection, query: str, filters: Filters, *, limit: int, summaries: bool = False
+    connection: TenantConnection, query: Query, filters: Filters, *, limit: int, summaries: bool = False
 ) -> list[dict[str, Any]]:
     """The best ``limit`` descriptions the connection's tenant sees for ``query``, best first: id, layer, score,
     LeiKa key, and the published content with the tenant's published supplement of a shared one.
@@ -240,7 +259,17 @@ async def find(
     ranks highest anyway.
     """
     statement = _FIND_IN["summary" if summaries else "document"]
-    rows = await connection.fetch(statement, query, filters.layer, filters.online, filters.office_id, limit)
+    rows = await connection.fetch(
+        statement,
+        query.text,
+        filters.layer,
+        filters.online,
+        filters.office_id,
+        limit,
+        [lexeme for lexeme, _ in query.lexemes],
+        [word for _, word in query.lexemes],
+        query.words_needed,
+    )
     return [{**row, "content": _json(row["content"]), "supplement": _json(row["supplement"])} for row in rows]
 
 

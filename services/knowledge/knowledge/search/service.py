@@ -123,7 +123,15 @@ def _hit(row: dict[str, Any], matcher: Matcher) -> Hit:
     )
 
 
-async def _find(connection: TenantConnection, tsquery: str, filters: Filters, *, limit: int) -> list[dict[str, Any]]:
+def _query(choices: list[Alternatives], *, every_word: bool) -> repository.Query:
+    lexemes = [(lexeme, number) for number, choice in enumerate(choices) for lexeme in sorted(choice.exact)]
+    needed = len(choices) if every_word else 1
+    return repository.Query(query.tsquery(choices, every_word=every_word), lexemes, needed)
+
+
+async def _find(
+    connection: TenantConnection, tsquery: repository.Query, filters: Filters, *, limit: int
+) -> list[dict[str, Any]]:
     """Descriptions whose name, synonyms or teaser answer the query, if there are enough; else in the whole text.
 
     A common word stands in thousands of texts; ranking them all costs more than the rest of a search,
@@ -156,10 +164,10 @@ async def search(connection: TenantConnection, text: str, filters: Filters, *, l
     if not choices:
         return Result(items=[], ignored=ignored)
     every_word = True
-    found = await _find(connection, query.tsquery(choices, every_word=True), filters, limit=limit)
+    found = await _find(connection, _query(choices, every_word=True), filters, limit=limit)
     if not found and len(choices) > 1:
         every_word = False
-        found = await _find(connection, query.tsquery(choices, every_word=False), filters, limit=limit)
+        found = await _find(connection, _query(choices, every_word=False), filters, limit=limit)
     matcher = Matcher(frozenset().union(*(choice.exact for choice in choices)), words=len(choices))
     hits = [_hit(row, matcher) for row in found]
     corrections = [

@@ -26,6 +26,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from gateway.browser import BrowserPolicy
 from gateway.headers import REQUEST_ID, request_id
+from gateway.problems import NO_STORE
 from gateway.proxy import SMALL_BODY, Exchange, Incoming, Proxy, RequestBody, failure, routed
 from gateway.routes import RouteMatch
 from gateway.upstream import UpstreamError
@@ -308,6 +309,7 @@ class _Connection(asyncio.Protocol):
             answer = CIMultiDict(extra)
             answer[REQUEST_ID] = rid
             answer["Content-Type"] = PROBLEM_JSON
+            answer["Cache-Control"] = NO_STORE
             self._write_answer(status, "", answer, orjson.dumps(document), request, path)
             return status
 

@@ -41,10 +41,15 @@ class MethodNotAllowed(ProblemError):
         return {"Allow": self.allowed}
 
 
+# An error is an answer of this moment: a shared cache that kept a 404 or a 429 would go on giving it.
+NO_STORE = "no-store"
+
+
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> web.Response:
-    """A problem document as an aiohttp response."""
+    """A problem document as an aiohttp response, never to be cached."""
     response = web.Response(body=orjson.dumps(body), status=body["status"], headers=headers)
     response.headers["Content-Type"] = PROBLEM_JSON
+    response.headers["Cache-Control"] = NO_STORE
     return response
 
 

@@ -26,6 +26,7 @@ IMPORT_LIMIT = 64 * MIB
 async def _too_large(response: Any, limit: int) -> None:
     assert response.status == 413
     assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.headers["Cache-Control"] == "no-store"
     body = await response.json(content_type=None)
     assert body["status"] == 413
     assert body["detail"] == f"The request body exceeds {limit} bytes."

@@ -52,6 +52,7 @@ async def _reads(gateway: Client, session: aiohttp.ClientSession, tenant: str, c
                 outcomes.append(str(response.status))
                 continue
             assert response.headers["Content-Type"] == PROBLEM_JSON
+            assert response.headers["Cache-Control"] == "no-store"
             outcomes.append(f"429 {(await response.json(content_type=None))['limit']}")
     return outcomes
 

@@ -20,7 +20,7 @@ import Stemmer
 
 Weight = Literal["A", "B", "C", "D"]
 
-_WORD = re.compile(r"[^\W_]+")
+WORD = re.compile(r"[^\W_]+")
 # PostgreSQL keeps positions up to 16383 and at most 256 of them per lexeme.
 _MAX_POSITION = 16_383
 _MAX_POSITIONS_PER_LEXEME = 256
@@ -55,14 +55,25 @@ def stem(word: str) -> str:
     return lexeme
 
 
+def lexeme(word: str) -> str | None:
+    """The lexeme of one word as written, or None for a stop word or a single letter."""
+    lower = word.lower()
+    if len(lower) < 2 or lower in stop_words():
+        return None
+    return stem(lower)
+
+
+def all_words(text: str) -> Iterator[re.Match[str]]:
+    """Every word of ``text``, meaningful or not, where it stands."""
+    return WORD.finditer(text)
+
+
 def tokens(text: str) -> Iterator[Token]:
     """The meaningful words of ``text`` with their offsets (stop words and single letters dropped)."""
-    stops = stop_words()
-    for match in _WORD.finditer(text):
-        word = match.group().lower()
-        if len(word) < 2 or word in stops:
-            continue
-        yield Token(match.start(), match.end(), stem(word))
+    for match in WORD.finditer(text):
+        found = lexeme(match.group())
+        if found is not None:
+            yield Token(match.start(), match.end(), found)
 
 
 def lexemes(text: str) -> list[str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from knowledge.search.analysis import stem, stop_words, thesaurus, tokens
+from knowledge.search.analysis import stem, thesaurus, tokens
 
 MAX_WORDS = 12
 # Shorter words begin or end too many others to widen them to compounds.
@@ -178,7 +178,3 @@ def tsquery(choices: Iterable[Alternatives], *, every_word: bool) -> str:
     """The ``tsquery`` text: all words (or any word) matched by one of their alternatives."""
     joiner = " & " if every_word else " | "
     return joiner.join(f"({' | '.join(choice.operands)})" for choice in choices)
-
-
-def is_stop_word(word: str) -> bool:
-    return word.lower() in stop_words()

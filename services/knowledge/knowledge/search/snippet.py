@@ -12,10 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from knowledge.search.analysis import stem, stop_words
+from knowledge.search.analysis import all_words, lexeme
 
-_WORD = re.compile(r"[^\W_]+")
-_STOP_WORDS = stop_words()
 # Texts in the order they are looked at: a tie goes to the earlier one.
 _SOURCES = ("teaser", "short_text", "full_text", "procedure", "required_documents", "prerequisites", "notes")
 
@@ -32,8 +30,7 @@ class Matcher:
     def matches(self, word: str) -> bool:
         seen = self._seen.get(word)
         if seen is None:
-            lower = word.lower()
-            seen = self._seen[word] = len(lower) >= 2 and lower not in _STOP_WORDS and stem(lower) in self.lexemes
+            seen = self._seen[word] = lexeme(word) in self.lexemes
         return seen
 
 
@@ -62,7 +59,7 @@ class _Window:
 
 
 def _best_window(text: str, matcher: Matcher, size: int) -> _Window:
-    words = list(_WORD.finditer(text))
+    words = list(all_words(text))
     marked = [matcher.matches(word.group()) for word in words]
     best = _Window(text, words, marked, 0, min(size, len(words)) - 1)
     for first in (i for i, hit in enumerate(marked) if hit):
@@ -109,7 +106,7 @@ def snippet(content: dict[str, Any], matcher: Matcher, *, size: int = 30) -> str
 def highlight(text: str, matcher: Matcher) -> str:
     """The whole of a short text (a name), escaped, its matches marked."""
     parts, at = [], 0
-    for word in _WORD.finditer(text):
+    for word in all_words(text):
         parts.append(html.escape(text[at : word.start()]))
         escaped = html.escape(word.group())
         parts.append(f"<mark>{escaped}</mark>" if matcher.matches(word.group()) else escaped)

@@ -6,7 +6,21 @@ from kit.testing.checks import assert_migrations_reversible, schema_state
 from kit.testing.infra import ScratchDatabase
 from tickets.migrate import MIGRATIONS
 
-TABLES = ["alembic_version", "inbox", "known_tenants", "outbox"]
+TABLES = [
+    "alembic_version",
+    "contacts",
+    "contract_versions",
+    "deadline_watch",
+    "departments",
+    "inbox",
+    "known_tenants",
+    "outbox",
+    "personal_data_accesses",
+    "request_types",
+    "ticket_changes",
+    "ticket_notes",
+    "tickets",
+]
 
 
 async def test_every_tenant_table_is_sealed(scratch: ScratchDatabase) -> None:

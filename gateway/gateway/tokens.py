@@ -32,7 +32,11 @@ class TokenCache:
         entry = self._entries.get(key)
         if entry is not None and entry[1] > now:
             return entry[0]
-        acting = identity if identity.tenant_id == tenant else replace(identity, tenant_id=tenant)
+        acting = (
+            identity
+            if identity.tenant_id == tenant
+            else replace(identity, tenant_id=tenant, delegated=tenant is not None, home_tenant_id=identity.tenant_id)
+        )
         value = "Bearer " + self.signer.sign(acting, now=now)
         if len(self._entries) >= self._max_entries:
             self._entries = {k: v for k, v in self._entries.items() if v[1] > now}

@@ -47,13 +47,20 @@ class Role(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """Who acts, in which roles, for which tenant (None: no tenant, e.g. an operator listing tenants)."""
+    """Who acts, in which roles, for which tenant (None: no tenant, e.g. an operator listing tenants).
+
+    ``delegated`` says that the principal acts for a tenant it does not belong to: a host agent through a
+    grant (``home_tenant_id`` is its own tenant), or an operator (no home tenant). Services audit what such
+    principals read of a tenant's personal data.
+    """
 
     subject: str
     tenant_id: str | None
     roles: frozenset[str] = field(default_factory=frozenset)
     scopes: frozenset[str] = field(default_factory=frozenset)
     kind: PrincipalKind = "user"
+    delegated: bool = False
+    home_tenant_id: str | None = None
 
     @classmethod
     def system(cls, tenant_id: str) -> Identity:
@@ -121,6 +128,8 @@ class InternalTokenSigner:
         }
         if identity.tenant_id is not None:
             claims["tenant"] = identity.tenant_id
+        if identity.delegated:
+            claims["home"] = identity.home_tenant_id or ""
         return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.kid})
 
 
@@ -175,6 +184,7 @@ class InternalTokenVerifier:
         except jwt.PyJWTError as error:
             raise Unauthorized(f"invalid internal token: {error}") from None
         tenant = claims.get("tenant")
+        home = claims.get("home")
         kind = claims.get("kind", "user")
         if kind not in PRINCIPAL_KINDS:
             raise Unauthorized("invalid internal token: unknown principal kind")
@@ -184,5 +194,7 @@ class InternalTokenVerifier:
             roles=frozenset(claims.get("roles", [])),
             scopes=frozenset(str(claims.get("scope", "")).split()),
             kind=kind,
+            delegated=home is not None,
+            home_tenant_id=str(home) if home else None,
         )
         return identity, float(claims["exp"])

@@ -45,6 +45,19 @@ def test_each_acting_tenant_gets_its_own_token(signing: SigningMaterial) -> None
     assert signing.verifier.verify(nobody).tenant_id is None
 
 
+def test_a_principal_acting_for_another_tenant_is_marked_delegated_with_its_home(signing: SigningMaterial) -> None:
+    cache = _cache(signing, Clock())
+    host_agent = Identity(subject="anna", tenant_id="oldenburg", roles=frozenset({"agent"}))
+
+    for_partner = signing.verifier.verify(cache.authorization(host_agent, "artland").removeprefix("Bearer "))
+    at_home = signing.verifier.verify(cache.authorization(host_agent, "oldenburg").removeprefix("Bearer "))
+    operator = signing.verifier.verify(cache.authorization(OPERATOR, "artland").removeprefix("Bearer "))
+
+    assert (for_partner.tenant_id, for_partner.delegated, for_partner.home_tenant_id) == ("artland", True, "oldenburg")
+    assert (at_home.delegated, at_home.home_tenant_id) == (False, None)
+    assert (operator.delegated, operator.home_tenant_id) == (True, None)
+
+
 def test_cache_stays_bounded(signing: SigningMaterial) -> None:
     cache = TokenCache(InternalTokenSigner(generate_signing_key(), kid="k"), max_entries=3)
 

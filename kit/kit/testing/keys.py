@@ -21,5 +21,15 @@ class SigningKeys:
     def headers(self, identity: Identity) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.signer.sign(identity)}"}
 
-    def headers_for(self, tenant_id: str | None, *roles: str, subject: str = "test-user") -> dict[str, str]:
-        return self.headers(Identity(subject=subject, tenant_id=tenant_id, roles=frozenset(roles or ("agent",))))
+    def headers_for(
+        self, tenant_id: str | None, *roles: str, subject: str = "test-user", home: str | None = None
+    ) -> dict[str, str]:
+        """Headers of a principal with ``roles`` acting for ``tenant_id`` (from ``home`` through a grant, if set)."""
+        identity = Identity(
+            subject=subject,
+            tenant_id=tenant_id,
+            roles=frozenset(roles or ("agent",)),
+            delegated=home is not None,
+            home_tenant_id=home,
+        )
+        return self.headers(identity)

@@ -33,6 +33,18 @@ def test_identity_survives_the_round_trip() -> None:
     assert verifier.verify(signer.sign(AGENT)) == AGENT
 
 
+def test_delegation_and_home_tenant_round_trip() -> None:
+    signer, verifier = _pair()
+    host_agent = Identity(
+        subject="anna", tenant_id="artland", roles=frozenset({"agent"}), delegated=True, home_tenant_id="oldenburg"
+    )
+    operator = Identity(subject="otto", tenant_id="artland", roles=frozenset({"operator"}), delegated=True)
+
+    assert verifier.verify(signer.sign(host_agent)) == host_agent
+    assert verifier.verify(signer.sign(operator)) == operator
+    assert verifier.verify(signer.sign(AGENT)).delegated is False
+
+
 def test_operator_without_tenant_round_trips() -> None:
     signer, verifier = _pair()
     operator = Identity(subject="otto", tenant_id=None, roles=frozenset({"operator"}))

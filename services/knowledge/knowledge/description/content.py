@@ -3,6 +3,9 @@
 A shared base description is complete; a tenant's supplement names only the parts it overrides (and the
 synonyms it adds). The agent's view of a shared description for a tenant is the base with the supplement's
 parts laid over it, each part marked with the layer it came from.
+
+A request type (citizens can send requests for the service, Open311) is the municipality's own decision: it
+counts in the tenant's layer, a local description or a supplement; a shared description's is a template.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Text = Annotated[str, Field(min_length=1, max_length=20_000)]
 Label = Annotated[str, Field(min_length=1, max_length=300)]
@@ -110,6 +113,73 @@ class Approval(BaseModel):
 
 
 Synonym = Annotated[str, Field(min_length=1, max_length=100)]
+Datatype = Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
+_LIST_DATATYPES: frozenset[str] = frozenset({"singlevaluelist", "multivaluelist"})
+
+
+class RequestValue(BaseModel):
+    """One answer a list attribute offers: the key sent with a request and the name citizens read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1, max_length=100, examples=["moebel"])
+    name: str = Field(min_length=1, max_length=200, examples=["Möbel"])
+
+
+class RequestAttribute(BaseModel):
+    """An Open311 service attribute: a question asked with each request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", examples=["abfallart"])
+    description: str = Field(min_length=1, max_length=500, description="The question", examples=["Was wird abgeholt?"])
+    datatype: Datatype
+    required: bool = False
+    datatype_description: str | None = Field(default=None, max_length=500, examples=["Anzahl der Teile"])
+    order: int | None = Field(default=None, ge=0)
+    values: list[RequestValue] = Field(
+        default=[], validate_default=True, description="The answers of a singlevaluelist or multivaluelist"
+    )
+
+    @field_validator("values")
+    @classmethod
+    def _values_for_lists_only(cls, values: list[RequestValue], info: ValidationInfo) -> list[RequestValue]:
+        datatype = info.data.get("datatype")
+        if datatype is None:
+            return values
+        if datatype in _LIST_DATATYPES and not values:
+            raise ValueError(f"a {datatype} needs values")
+        if datatype not in _LIST_DATATYPES and values:
+            raise ValueError(f"a {datatype} has no values")
+        if len({value.key for value in values}) < len(values):
+            raise ValueError("value keys must be unique")
+        return values
+
+
+class RequestType(BaseModel):
+    """The description is an Open311 service: citizens can send requests of this type to the municipality."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="The Open311 service_code", examples=["sperrmuell"]
+    )
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, description="The service_name; by default the description's name"
+    )
+    description: str | None = Field(default=None, max_length=2000)
+    group: str | None = Field(default=None, max_length=200, examples=["Abfall"])
+    keywords: list[Synonym] = Field(default=[], max_length=50)
+    attributes: list[RequestAttribute] = Field(default=[], max_length=50)
+
+    @field_validator("attributes")
+    @classmethod
+    def _codes_unique(cls, attributes: list[RequestAttribute]) -> list[RequestAttribute]:
+        codes = [attribute.code for attribute in attributes]
+        doubled = sorted({code for code in codes if codes.count(code) > 1})
+        if doubled:
+            raise ValueError(f"attribute codes must be unique: {', '.join(doubled)}")
+        return attributes
 
 
 class Parts(BaseModel):
@@ -126,6 +196,10 @@ class Parts(BaseModel):
     online_service_url: AnyHttpUrl | None = None
     approval: Approval | None = None
     source: Label | None = Field(default=None, examples=["FIM Stammtext", "PVOG", "Stadt Oldenburg"])
+    request_type: RequestType | None = Field(
+        default=None,
+        description="Citizens can send requests for the service (Open311); counts in the municipality's own layer",
+    )
 
 
 class Content(Parts):

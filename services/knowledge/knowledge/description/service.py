@@ -167,7 +167,20 @@ async def _announce(session: TenantSession, before: dict[str, Any], after: dict[
     else:
         first = before["published_content"] is None
         event_type, content = (DESCRIPTION_PUBLISHED if first else DESCRIPTION_UPDATED), after["published_content"]
-    await record_event(session, description_event(event_type, after, tenant_id=session.tenant_id, content=content))
+    base_name = None
+    if after.get("base_id") is not None:
+        base_name = await _shared_name(session, after["base_id"])
+    event = description_event(event_type, after, tenant_id=session.tenant_id, content=content, base_name=base_name)
+    await record_event(session, event)
+
+
+async def _shared_name(session: TenantSession, base_id: uuid.UUID) -> str | None:
+    """The name agents see of a shared description: the published one, else the working one."""
+    base = await repository.get(session, SHARED, base_id)
+    if base is None:
+        return None
+    name: str | None = (base["published_content"] or base["content"]).get("name")
+    return name
 
 
 async def _index(session: TenantSession, layer: Layer, row: dict[str, Any]) -> None:

@@ -3,6 +3,10 @@
 A shared description belongs to every tenant: its events are published under the host's tenant with
 ``layer`` ``shared``. A tenant's supplement of one is published under that tenant with ``layer``
 ``supplement`` and the shared description's id.
+
+A request type (Open311) is carried for the tenant's own layer only: a municipality decides itself which
+services it accepts requests for. Its ``name`` is always set: its own, else the description's name as agents
+see it (for a supplement without a name of its own, the shared description's).
 """
 
 from __future__ import annotations
@@ -23,6 +27,34 @@ DESCRIPTION_ARCHIVED = "knowledge.description.archived.v1"
 Layer = Literal["shared", "local", "supplement"]
 
 
+class RequestValueV1(BaseModel):
+    key: str
+    name: str
+
+
+class RequestAttributeV1(BaseModel):
+    """A question asked with each request (an Open311 service attribute)."""
+
+    code: str
+    description: str
+    datatype: str
+    required: bool
+    datatype_description: str | None
+    order: int | None
+    values: list[RequestValueV1]
+
+
+class RequestTypeV1(BaseModel):
+    """The Open311 service citizens can send requests for."""
+
+    code: str
+    name: str
+    description: str | None
+    group: str | None
+    keywords: list[str]
+    attributes: list[RequestAttributeV1]
+
+
 class DescriptionStateV1(BaseModel):
     """A description as agents see it after the change (for a supplement: what the supplement says)."""
 
@@ -34,6 +66,7 @@ class DescriptionStateV1(BaseModel):
     published_version: int | None
     changed_by: str
     changed_at: datetime
+    request_type: RequestTypeV1 | None = None
 
 
 class DescriptionPublishedV1(DescriptionStateV1):
@@ -55,11 +88,37 @@ PUBLISHED: dict[str, type[BaseModel]] = {
 }
 
 
-def description_event(event_type: str, row: dict[str, Any], *, tenant_id: str, content: dict[str, Any]) -> CloudEvent:
-    """The event of ``event_type`` about the description (or supplement) in ``row``, as it is now."""
+def _request_type(stored: dict[str, Any], *, name: str | None) -> RequestTypeV1:
+    """The stored request type with every field set, named ``name`` unless it has a name of its own."""
+    attributes = [
+        RequestAttributeV1.model_validate(
+            {"required": False, "datatype_description": None, "order": None, "values": [], **attribute}
+        )
+        for attribute in stored.get("attributes", [])
+    ]
+    defaults: dict[str, Any] = {"description": None, "group": None, "keywords": []}
+    return RequestTypeV1.model_validate(
+        {**defaults, **stored, "name": stored.get("name") or name, "attributes": attributes}
+    )
+
+
+def description_event(
+    event_type: str,
+    row: dict[str, Any],
+    *,
+    tenant_id: str,
+    content: dict[str, Any],
+    base_name: str | None = None,
+) -> CloudEvent:
+    """The event of ``event_type`` about the description (or supplement) in ``row``, as it is now.
+
+    ``base_name`` is the shared description's name for a supplement's event: the name agents see unless the
+    supplement renames it.
+    """
     is_supplement = row.get("base_id") is not None
     layer: Layer = "supplement" if is_supplement else ("local" if "tenant_id" in row else "shared")
     description_id = row["base_id"] if is_supplement else row["id"]
+    wanted = content.get("request_type") if layer != "shared" else None
     data = PUBLISHED[event_type](
         id=description_id,
         layer=layer,
@@ -69,6 +128,7 @@ def description_event(event_type: str, row: dict[str, Any], *, tenant_id: str, c
         published_version=row["published_version"],
         changed_by=row["updated_by"],
         changed_at=row["updated_at"],
+        request_type=None if wanted is None else _request_type(wanted, name=content.get("name") or base_name),
     )
     return new_event(
         service=SERVICE,

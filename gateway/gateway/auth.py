@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from multidict import CIMultiDictProxy
 
@@ -59,8 +59,17 @@ class ApiKeys:
 class MissingCredentials(Unauthorized):
     """No credential, or one nobody knows: 401 with the challenge that names the scheme."""
 
+    # Whether the request carried a credential: Open311 tells a missing key from a wrong one.
+    presented: ClassVar[bool] = False
+
     def headers(self) -> dict[str, str]:
         return {"WWW-Authenticate": WWW_AUTHENTICATE}
+
+
+class UnknownCredential(MissingCredentials):
+    """A credential that no resolver knows: 401 as for none."""
+
+    presented = True
 
 
 def credential_from(headers: CIMultiDictProxy[str]) -> str | None:
@@ -89,7 +98,7 @@ class Authenticator:
             identity = await resolver.resolve(credential)
             if identity is not None:
                 return identity
-        raise MissingCredentials("The API key is not valid.")
+        raise UnknownCredential("The API key is not valid.")
 
 
 def acting_tenant(identity: Identity, match: RouteMatch) -> str | None:

@@ -24,6 +24,7 @@ import httptools
 import orjson
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from gateway import open311
 from gateway.browser import BrowserPolicy
 from gateway.headers import REQUEST_ID, request_id
 from gateway.problems import NO_STORE
@@ -305,12 +306,15 @@ class _Connection(asyncio.Protocol):
                 self.abort()
                 return 500
             document, extra = failure(error, request.method, _decoded(path))
-            status: int = document["status"]
             answer = CIMultiDict(extra)
             answer[REQUEST_ID] = rid
-            answer["Content-Type"] = PROBLEM_JSON
+            if proxy.speaks_open311(match, path):
+                status, content_type, payload = open311.errors(document, error, path)
+            else:
+                status, content_type, payload = document["status"], PROBLEM_JSON, orjson.dumps(document)
+            answer["Content-Type"] = content_type
             answer["Cache-Control"] = NO_STORE
-            self._write_answer(status, "", answer, orjson.dumps(document), request, path)
+            self._write_answer(status, "", answer, payload, request, path)
             return status
 
     async def _relay(self, exchange: Exchange, request: _Request, path: str) -> None:

@@ -20,7 +20,7 @@ import aiohttp
 import jwt
 import orjson
 
-from gateway.auth import WWW_AUTHENTICATE, MissingCredentials
+from gateway.auth import WWW_AUTHENTICATE, UnknownCredential
 from gateway.demo_issuer import PREFIX as DEMO_PREFIX
 from gateway.demo_issuer import DemoIssuer, load_demo_key
 from gateway.jwks import IssuerKeys, JwksSource, JwksUnavailable, KeyPolicy
@@ -38,7 +38,7 @@ MAX_JWKS_BYTES = 1024 * 1024
 _REQUIRED = ["exp", "iat", "iss", "aud", "sub"]
 
 
-class InvalidToken(MissingCredentials):
+class InvalidToken(UnknownCredential):
     """A token that is not valid here (RFC 6750 ``invalid_token``): 401."""
 
     def headers(self) -> dict[str, str]:

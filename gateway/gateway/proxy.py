@@ -23,6 +23,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from yarl import URL
 
+from gateway import open311
 from gateway.audit import AccessAudit
 from gateway.auth import Authenticator, acting_tenant
 from gateway.authorization import authorize, public_reader, rate_limited_as
@@ -306,7 +307,15 @@ class Proxy:
         except Exception as error:  # noqa: BLE001 - ``failure`` logs what is not a problem of the client's
             body, headers = failure(error, request.method, request.path)
             headers[REQUEST_ID] = rid
+            raw_path = request.rel_url.raw_path
+            if self.speaks_open311(match, raw_path):
+                return open311.error_response(body, error, raw_path, headers)
             return problem_response(body, headers)
+
+    def speaks_open311(self, match: RouteMatch | None, path: str) -> bool:
+        """Whether a failed request's errors are Open311's: its route's, or the route its path resembles."""
+        route = match.route if match is not None else self.routes.resembled(path)
+        return route is not None and route.open311
 
     async def exchange(
         self,
@@ -320,8 +329,11 @@ class Proxy:
         """Admit the caller, send the request to its service and return once the answer's head is there.
 
         Whichever server parsed the request: authentication, rate limits, tenant scope and authorization, the
-        signed identity, the forwarded headers, the access audit. The body is read only once admitted.
+        signed identity, the forwarded headers, the access audit. The body is read only once admitted, but
+        for an Open311 form that may hold the caller's key (``gateway.open311``).
         """
+        if match.route.open311:
+            incoming, read_body = await open311.with_api_key(incoming, read_body)
         headers = incoming.headers
         identity = public_reader(match, incoming.method, headers)
         if identity is None:

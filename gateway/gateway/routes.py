@@ -28,6 +28,9 @@ class Route:
 
     ``large_bodies`` maps paths below the pattern (``"/imports"``: exactly that path) to the request body
     limit they take in bytes, where it is above the gateway's default.
+
+    ``open311`` makes the route speak Open311 GeoReport v2 (``gateway.open311``): the ``api_key`` parameter
+    counts as a credential, and the gateway's own errors are rendered as Open311's.
     """
 
     pattern: str
@@ -37,6 +40,7 @@ class Route:
     write_scope: str | None = None
     public_read: bool = False
     large_bodies: Mapping[str, int] = field(default_factory=dict, hash=False)
+    open311: bool = False
 
 
 ROUTES: tuple[Route, ...] = (
@@ -64,6 +68,7 @@ ROUTES: tuple[Route, ...] = (
         read_scope="open311:read",
         write_scope="open311:write",
         public_read=True,
+        open311=True,
     ),
     Route("/v1/tenants/{tenant}/figures", "metrics", read_scope="figures:read"),
 )
@@ -108,6 +113,10 @@ class RouteTable:
         for route in self.routes:
             for path, limit in route.large_bodies.items():
                 self._limit(route, path, limit)
+        # Longest pattern first: the most specific route a path resembles.
+        self._patterns = sorted(
+            ((route.pattern.split("/"), route) for route in self.routes), key=lambda entry: -len(entry[0])
+        )
 
     @property
     def services(self) -> frozenset[str]:
@@ -143,6 +152,19 @@ class RouteTable:
     def match_template(self, template: str) -> RouteMatch | None:
         """The route for an OpenAPI path template, where any ``{name}`` segment may stand for the tenant."""
         return self._walk(template, template=True)
+
+    def resembled(self, path: str) -> Route | None:
+        """The route a path that matched none would have if ``{tenant}`` took any segment; None if none.
+
+        Only to answer such a path in the format of the API it was meant for, never to route it.
+        """
+        segments = path.split("/")
+        for pattern, route in self._patterns:
+            if len(segments) < len(pattern) or (not route.prefix and len(segments) != len(pattern)):
+                continue
+            if all(want == have or (want == TENANT and have) for want, have in zip(pattern, segments, strict=False)):
+                return route
+        return None
 
     def _walk(self, path: str, *, template: bool) -> RouteMatch | None:
         segments = path.split("/")

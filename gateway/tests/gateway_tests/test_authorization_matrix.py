@@ -57,6 +57,9 @@ PATHS = {
     "/v1/tenants/{tenant}/open311": "/v1/tenants/{tenant}/open311/v2/requests.json",
     "/v1/tenants/{tenant}/figures": "/v1/tenants/{tenant}/figures/sla",
 }
+# Speaks Open311: its refusals are Open311's errors, and a missing or unknown credential is 403 there.
+OPEN311 = "/v1/tenants/{tenant}/open311"
+OPEN311_JSON = "application/json; charset=utf-8"
 UNROUTED = (("GET", "/v1/nowhere"), ("GET", "/v1/internal/grants"), ("POST", "/v1/internal/api-keys/verify"))
 SCOPES = sorted({scope for read, write, _ in CLASSES.values() for scope in (read, write) if scope is not None})
 
@@ -260,6 +263,11 @@ async def test_every_principal_against_every_class_of_route(setup: Setup, who: P
             outcome.roles,
             outcome.kind,
         )
+    elif case.route == OPEN311:
+        status = 403 if outcome == 401 else outcome
+        assert (response.status, [error["code"] for error in body]) == (status, [status]), body
+        assert response.headers["Content-Type"] == OPEN311_JSON
+        assert setup.calls() == before
     else:
         assert (response.status, body["status"]) == (outcome, outcome), body
         assert response.headers["Content-Type"] == PROBLEM_JSON
@@ -324,7 +332,8 @@ async def test_a_refused_client_is_told_why(setup: Setup, method: str, path: str
     response = await setup.gateways[False].request(method, path, headers={"X-API-Key": _key(key)})
 
     body = await response.json(content_type=None)
-    assert (response.status, body["detail"]) == (403, detail)
+    told = body[0]["description"] if "/open311/" in path else body["detail"]
+    assert (response.status, told) == (403, detail)
 
 
 @in_module_loop

@@ -33,10 +33,18 @@ async def database(scratch: ScratchDatabase) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-async def directory_consumer(database: Database, nats_client: NATS) -> AsyncIterator[EventConsumer]:
-    """The tenant-directory subscription, under a name of its own, consuming in the background."""
+async def directory_consumer(
+    request: pytest.FixtureRequest, database: Database, nats_client: NATS
+) -> AsyncIterator[EventConsumer]:
+    """A read-copy subscription under a name of its own, consuming in the background.
+
+    The tenants' by default; a test names another durable with
+    ``@pytest.mark.parametrize("directory_consumer", ["tickets-departments"], indirect=True)``.
+    """
+    durable = getattr(request, "param", "tickets-tenants")
+    subscription = next(sub for sub in SUBSCRIPTIONS if sub.durable == durable)
     js = nats_client.jetstream()
-    await ensure_stream(js, service_stream("tenants"))
+    await ensure_stream(js, service_stream(subscription.stream.lower()))
     await ensure_stream(js, dead_letter_stream())
-    async with running_subscription(SUBSCRIPTIONS[0], database=database, nats=nats_client) as consumer:
+    async with running_subscription(subscription, database=database, nats=nats_client) as consumer:
         yield consumer

@@ -1,4 +1,4 @@
-"""The read copy of tenants: filled from ``tenants.tenant.created.v1``, once per event, for its tenant only."""
+"""The read copy of tenants: filled from the tenants events, once per event, for its tenant only, newest state kept."""
 
 from __future__ import annotations
 
@@ -14,21 +14,53 @@ from kit.events.deadletters import list_dead_letters
 from kit.events.outbox import inbox
 from kit.testing.events import consumer_settled, eventually, publish_copy
 from tickets.directory.models import KnownTenant
+from tickets.directory.terms import tenant_served
 
 
-def _tenant_created(tenant_id: str, data: dict[str, Any]) -> CloudEvent:
-    return new_event(service="tenants", type="tenants.tenant.created.v1", tenant_id=tenant_id, data=data)
+def _tenant(tenant_id: str, *, version: int = 1, status: str = "onboarding", **changes: Any) -> dict[str, Any]:
+    return {
+        "id": tenant_id,
+        "name": "Samtgemeinde Artland",
+        "ars": "034595409",
+        "ags": None,
+        "state": "NI",
+        "time_zone": "Europe/Berlin",
+        "open311_jurisdiction_id": f"{tenant_id}.example",
+        "status": status,
+        "version": version,
+        "updated_at": "2026-11-24T09:00:00+00:00",
+        **changes,
+    }
+
+
+def _event(verb: str, tenant_id: str, data: dict[str, Any]) -> CloudEvent:
+    return new_event(service="tenants", type=f"tenants.tenant.{verb}.v1", tenant_id=tenant_id, data=data)
 
 
 async def _known_tenants(database: Database, tenant_id: str) -> list[dict[str, Any]]:
-    columns = (KnownTenant.tenant_id, KnownTenant.name, KnownTenant.created_at, KnownTenant.received_at)
+    columns = (
+        KnownTenant.tenant_id,
+        KnownTenant.name,
+        KnownTenant.time_zone,
+        KnownTenant.state,
+        KnownTenant.open311_jurisdiction_id,
+        KnownTenant.status,
+        KnownTenant.version,
+        KnownTenant.created_at,
+        KnownTenant.received_at,
+    )
     return [dict(row) for row in await database.fetch_all(tenant_id, select(*columns))]
+
+
+async def _served(database: Database, tenant_id: str) -> bool:
+    async with database.lean_transaction(tenant_id) as conn:
+        return await tenant_served(conn)
 
 
 async def test_tenant_created_is_kept_once_and_only_for_its_tenant(
     database: Database, nats_client: NATS, directory_consumer: EventConsumer
 ) -> None:
-    event = _tenant_created("artland", {"id": "artland", "name": "Samtgemeinde Artland", "status": "onboarding"})
+    event = _event("created", "artland", _tenant("artland"))
 
     await publish_copy(nats_client, event)
     await eventually(lambda: consumer_settled(nats_client, directory_consumer, 1))
@@ -36,8 +68,17 @@ async def test_tenant_created_is_kept_once_and_only_for_its_tenant(
     await publish_copy(nats_client, event)
     await eventually(lambda: consumer_settled(nats_client, directory_consumer, 2))
 
-    assert [(row["tenant_id"], row["name"], row["created_at"]) for row in first] == [
-        ("artland", "Samtgemeinde Artland", event.time)
+    assert [{key: value for key, value in row.items() if key != "received_at"} for row in first] == [
+        {
+            "tenant_id": "artland",
+            "name": "Samtgemeinde Artland",
+            "time_zone": "Europe/Berlin",
+            "state": "NI",
+            "open311_jurisdiction_id": "artland.example",
+            "status": "onboarding",
+            "version": 1,
+            "created_at": event.time,
+        }
     ]
     assert await _known_tenants(database, "artland") == first
     applied = await database.fetch_all(
@@ -47,14 +88,18 @@ async def test_tenant_created_is_kept_once_and_only_for_its_tenant(
     )
     assert [row["event_id"] for row in applied] == [uuid.UUID(event.id)]
     assert await _known_tenants(database, "oldenburg") == []
+    assert await _served(database, "artland")
+    assert not await _served(database, "oldenburg")
 
 
 async def test_unreadable_events_are_dead_lettered_and_the_next_is_handled(
     database: Database, nats_client: NATS, directory_consumer: EventConsumer
 ) -> None:
-    await publish_copy(nats_client, _tenant_created("artland", {"id": "artland"}))
-    await publish_copy(nats_client, _tenant_created("artland", {"id": "oldenburg", "name": "Stadt Oldenburg"}))
-    await publish_copy(nats_client, _tenant_created("oldenburg", {"id": "oldenburg", "name": "Stadt Oldenburg"}))
+    nameless = _tenant("artland")
+    del nameless["name"]
+    await publish_copy(nats_client, _event("created", "artland", nameless))
+    await publish_copy(nats_client, _event("created", "artland", _tenant("oldenburg", name="Stadt Oldenburg")))
+    await publish_copy(nats_client, _event("created", "oldenburg", _tenant("oldenburg", name="Stadt Oldenburg")))
     await eventually(lambda: consumer_settled(nats_client, directory_consumer, 3))
 
     letters = [
@@ -67,3 +112,22 @@ async def test_unreadable_events_are_dead_lettered_and_the_next_is_handled(
     assert "data names oldenburg" in letters[1].error
     assert await _known_tenants(database, "artland") == []
     assert [row["name"] for row in await _known_tenants(database, "oldenburg")] == ["Stadt Oldenburg"]
+
+
+async def test_a_later_version_wins_whatever_order_the_events_arrive_in(
+    database: Database, nats_client: NATS, directory_consumer: EventConsumer
+) -> None:
+    events = (
+        _event("created", "artland", _tenant("artland")),
+        _event("updated", "artland", _tenant("artland", version=2, state="NW", time_zone="Europe/Amsterdam")),
+        _event("status_changed", "artland", _tenant("artland", version=4, status="suspended", state="NW")),
+        _event("status_changed", "artland", _tenant("artland", version=3, status="active", state="HB")),
+    )
+    for event in events:
+        await publish_copy(nats_client, event)
+    await eventually(lambda: consumer_settled(nats_client, directory_consumer, len(events)))
+
+    [row] = await _known_tenants(database, "artland")
+    assert (row["version"], row["status"], row["state"], row["time_zone"]) == (4, "suspended", "NW", "Europe/Berlin")
+    assert row["created_at"] == events[0].time
+    assert not await _served(database, "artland")

@@ -5,7 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from kit.app import create_service_app
+from tickets.contact.endpoints import router as contact_router
+from tickets.deadlines.endpoints import router as deadlines_router
+from tickets.personal.endpoints import router as personal_router
 from tickets.settings import get_settings
+from tickets.ticket.endpoints import router as ticket_router
 
 
 def create_app() -> FastAPI:
@@ -17,5 +21,6 @@ def create_app() -> FastAPI:
             "Every contact (call, e-mail, chat, walk-in) and its outcome: solved at first contact, or forwarded "
             "to a department with a due date in the tenant's business hours, with callbacks and escalation."
         ),
-        routers=[],
+        # Fixed paths (the overdue overview) before the ones with a ticket id.
+        routers=[personal_router, contact_router, deadlines_router, ticket_router],
     )

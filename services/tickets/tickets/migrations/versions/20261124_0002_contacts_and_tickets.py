@@ -133,11 +133,8 @@ def upgrade() -> None:
         "CREATE INDEX ix_contacts_caller_email ON contacts (tenant_id, lower(caller_email))"
         " WHERE caller_email IS NOT NULL"
     )
-    op.execute(
-        "CREATE INDEX ix_contacts_personal ON contacts (tenant_id, created_at) WHERE anonymised_at IS NULL"
-        " AND (caller_name IS NOT NULL OR caller_phone IS NOT NULL OR caller_email IS NOT NULL"
-        " OR caller_address IS NOT NULL)"
-    )
+    # What the retention sweep looks through: contacts not yet anonymised, oldest first.
+    op.execute("CREATE INDEX ix_contacts_personal ON contacts (tenant_id, ended_at) WHERE anonymised_at IS NULL")
     op.execute(
         """
         CREATE TABLE tickets (

@@ -1,0 +1,150 @@
+"""Rules of recording a contact: what it was about, how it ended, and, if not solved at once, its ticket."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from kit.db.database import TenantConnection
+from kit.events import record_event
+from kit.identity import Identity
+from kit.pagination import Cursor, page
+from tickets.contact import repository
+from tickets.contact.errors import ContactNotFound, IdempotencyKeyReused, TenantNotServed
+from tickets.contact.repository import ContactFilter
+from tickets.contact.schemas import ContactCreate
+from tickets.directory.terms import tenant_served
+from tickets.events import published as events
+from tickets.ticket import repository as tickets
+from tickets.ticket import service as ticket_service
+
+CALLER_FIELDS = ("caller_name", "caller_phone", "caller_email", "caller_address")
+
+
+def request_hash(data: ContactCreate) -> str:
+    """What a repeated Idempotency-Key must repeat: the body as sent (defaults filled later do not count)."""
+    return hashlib.sha256(data.model_dump_json(exclude_unset=True).encode()).hexdigest()
+
+
+async def record(
+    conn: TenantConnection,
+    identity: Identity,
+    *,
+    data: ContactCreate,
+    idempotency_key: str | None,
+    ticket_extras: Mapping[str, Any] | None = None,
+    unassigned_ok: bool = False,
+) -> tuple[dict[str, Any], bool]:
+    """Record a contact, forwarding it as a ticket if it was not solved at once; and whether it is a replay.
+
+    ``ticket_extras`` are further columns of the ticket (an Open311 request's source, service code and location);
+    with ``unassigned_ok`` a ticket no department is responsible for is forwarded unassigned.
+    """
+    digest = request_hash(data)
+    if idempotency_key is not None and (replayed := await _replay(conn, idempotency_key, digest)):
+        return replayed, True
+    if not await tenant_served(conn):
+        raise TenantNotServed()
+    department_id = None
+    if data.forward is not None:
+        department_id = await ticket_service.responsible_department(
+            conn,
+            department_id=data.forward.department_id,
+            leika_key=data.leika_key,
+            field="forward.department_id",
+            unassigned_ok=unassigned_ok,
+        )
+    caller = data.caller
+    contact = await repository.insert(
+        conn,
+        {
+            **data.model_dump(include={"channel", "started_at", "ended_at", "description_ids", "leika_key"}),
+            "summary": data.summary,
+            "outcome": data.outcome,
+            "referred_to": data.referred_to,
+            "id": uuid.uuid4(),
+            "agent": data.agent or identity.subject,
+            "caller_name": caller.name if caller else None,
+            "caller_phone": caller.phone if caller else None,
+            "caller_email": caller.email if caller else None,
+            "caller_address": caller.address if caller else None,
+            "idempotency_key": idempotency_key,
+            "request_hash": digest,
+        },
+    )
+    if contact is None:
+        assert idempotency_key is not None
+        replayed = await _replay(conn, idempotency_key, digest)
+        assert replayed is not None
+        return replayed, True
+    ticket = None
+    if data.forward is not None:
+        forward = data.forward
+        ticket = await ticket_service.forward(
+            conn,
+            identity,
+            {
+                "contact_id": contact["id"],
+                "department_id": department_id,
+                "source": "contact",
+                "priority": forward.priority,
+                "subject": forward.subject or _subject(data.summary),
+                "description_ids": data.description_ids,
+                "leika_key": data.leika_key,
+                "reply_by": forward.reply_by or ("callback" if data.outcome == "callback" else None),
+                **(ticket_extras or {}),
+            },
+        )
+        if forward.note is not None:
+            await tickets.add_note(conn, ticket["id"], author=identity.subject, body=forward.note, public=False)
+    await record_event(
+        conn, events.contact_recorded(conn.tenant_id, {**contact, "ticket_id": ticket["id"] if ticket else None})
+    )
+    return with_ticket(contact, ticket), False
+
+
+def _subject(summary: str | None) -> str:
+    assert summary is not None
+    line = summary.strip().splitlines()[0] if summary.strip() else summary
+    return line if len(line) <= 200 else line[:199] + "…"
+
+
+def with_ticket(contact: Mapping[str, Any], ticket: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``contact`` with the summary of its ticket, the shape the repository's reads have."""
+    return {
+        **contact,
+        "ticket_id": ticket["id"] if ticket else None,
+        "ticket_status": ticket["status"] if ticket else None,
+        "ticket_department_id": ticket["department_id"] if ticket else None,
+        "ticket_due_at": ticket["due_at"] if ticket else None,
+    }
+
+
+async def _replay(conn: TenantConnection, idempotency_key: str, digest: str) -> dict[str, Any] | None:
+    existing = await repository.by_idempotency_key(conn, idempotency_key)
+    if existing is None:
+        return None
+    if existing["request_hash"] != digest:
+        raise IdempotencyKeyReused()
+    return existing
+
+
+async def get(conn: TenantConnection, *, contact_id: uuid.UUID) -> dict[str, Any]:
+    contact = await repository.get(conn, contact_id)
+    if contact is None:
+        raise ContactNotFound()
+    return contact
+
+
+async def list_page(
+    conn: TenantConnection, filters: ContactFilter, *, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of contacts, the latest first, and the cursor of the next."""
+    after = Cursor.decode(cursor) if cursor is not None else None
+    return page(await repository.page(conn, filters, after=after, limit=limit + 1), limit, at="started_at")
+
+
+def has_caller_data(contact: Mapping[str, Any]) -> bool:
+    return any(contact.get(field) is not None for field in CALLER_FIELDS)

@@ -1,0 +1,392 @@
+"""Rules of a forwarded concern's life: forwarded → in progress → answered → closed, with waiting and reopening.
+
+Every change is one transaction: the ticket, its history row (who, when, before and after), the deadline
+watch and the event. Services never commit; the caller's transaction does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kit.concurrency import check_if_match
+from kit.db.database import TenantConnection
+from kit.events import record_event
+from kit.identity import Identity
+from kit.pagination import Cursor, page
+from tickets.directory.terms import TermsInForce, terms_in_force
+from tickets.events import published as events
+from tickets.settings import get_settings
+from tickets.ticket import deadline, repository
+from tickets.ticket.errors import (
+    AlreadyClaimed,
+    NoContractInForce,
+    NoResponsibleDepartment,
+    TicketNotFound,
+    TicketStateConflict,
+    UnknownDepartment,
+    UnknownTicket,
+)
+from tickets.ticket.repository import OPEN_STATUSES, TicketFilter
+from tickets.ticket.schemas import Answer, Merge, NoteCreate, Reason, TicketUpdate
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _lead() -> timedelta:
+    return timedelta(minutes=get_settings().warning_lead_business_minutes)
+
+
+async def _terms(conn: TenantConnection, at: datetime) -> TermsInForce:
+    terms = await terms_in_force(conn, at)
+    if terms is None:
+        raise NoContractInForce()
+    return terms
+
+
+async def responsible_department(
+    conn: TenantConnection,
+    *,
+    department_id: uuid.UUID | None,
+    leika_key: str | None,
+    field: str,
+    unassigned_ok: bool = False,
+) -> uuid.UUID | None:
+    """The department named (it must be the tenant's), else the one responsible for ``leika_key``.
+
+    With ``unassigned_ok`` a concern no department is responsible for stays unassigned (None) for the back
+    office to route, as requests from the public do; an agent must choose.
+    """
+    if department_id is not None:
+        if not await repository.department_usable(conn, department_id):
+            raise UnknownDepartment(field)
+        return department_id
+    found = await repository.department_for(conn, leika_key) if leika_key is not None else None
+    if found is None and not unassigned_ok:
+        raise NoResponsibleDepartment(field, leika_key)
+    return found
+
+
+async def forward(conn: TenantConnection, identity: Identity, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Open a ticket from ``values`` (contact, department, subject, topics…), due by the contract in force now."""
+    forwarded_at = _now()
+    terms = await _terms(conn, forwarded_at)
+    plan = deadline.schedule(terms.calendar, terms.rule, forwarded_at, lead=_lead())
+    ticket = await repository.insert(
+        conn,
+        {
+            **values,
+            "id": uuid.uuid4(),
+            "forwarded_at": forwarded_at,
+            "forwarded_by": identity.subject,
+            "contract_version": terms.contract_version,
+            "deadline_rule": terms.rule_label,
+            "due_at": plan.due_at,
+            "warn_at": plan.warn_at,
+        },
+    )
+    await repository.watch(conn, ticket["id"], warn_at=plan.warn_at, due_at=plan.due_at)
+    await repository.record_change(
+        conn, ticket["id"], actor=identity.subject, action="forwarded", before=None, after=_facts(ticket)
+    )
+    await record_event(conn, events.ticket_event(events.TICKET_FORWARDED, conn.tenant_id, ticket))
+    return ticket
+
+
+def _facts(ticket: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("status", "department_id", "priority", "due_at", "claimed_by")
+    return {key: ticket[key] for key in keys}
+
+
+async def get(conn: TenantConnection, ticket_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
+    ticket = await repository.get(conn, ticket_id, lock=lock)
+    if ticket is None:
+        raise TicketNotFound()
+    return ticket
+
+
+async def list_page(
+    conn: TenantConnection,
+    filters: TicketFilter,
+    *,
+    by_due: bool,
+    cursor: str | None,
+    limit: int,
+    with_total: bool,
+) -> tuple[list[dict[str, Any]], str | None, int | None]:
+    """A page of tickets, the cursor of the next, and (if asked) how many match in all."""
+    after = Cursor.decode(cursor) if cursor is not None else None
+    rows = await repository.page(conn, filters, by_due=by_due, after=after, limit=limit + 1)
+    shown, next_cursor = page(rows, limit, at="due_at" if by_due else "forwarded_at")
+    total = await repository.count(conn, filters) if with_total else None
+    return shown, next_cursor, total
+
+
+async def _change(
+    conn: TenantConnection,
+    identity: Identity,
+    current: Mapping[str, Any],
+    *,
+    action: str,
+    changes: Mapping[str, Any],
+    event_type: str | None,
+) -> dict[str, Any]:
+    """Apply ``changes``; write who did what, before and after; publish ``event_type``."""
+    ticket = await repository.update(conn, current["id"], changes)
+    changed = [key for key in changes if key != "answer" and current[key] != ticket[key]]
+    await repository.record_change(
+        conn,
+        ticket["id"],
+        actor=identity.subject,
+        action=action,
+        before={key: current[key] for key in changed},
+        after={key: ticket[key] for key in changed},
+    )
+    if event_type is not None:
+        await record_event(conn, events.ticket_event(event_type, conn.tenant_id, ticket))
+    return ticket
+
+
+async def _current(
+    conn: TenantConnection, ticket_id: uuid.UUID, if_match: str | None, *, required: bool = False
+) -> dict[str, Any]:
+    ticket = await get(conn, ticket_id, lock=True)
+    if if_match is not None or required:
+        check_if_match(if_match, ticket["version"])
+    return ticket
+
+
+def _open(ticket: Mapping[str, Any], action: str) -> None:
+    if ticket["status"] not in OPEN_STATUSES:
+        raise TicketStateConflict(action, ticket["status"])
+
+
+async def update(
+    conn: TenantConnection, identity: Identity, *, ticket_id: uuid.UUID, data: TicketUpdate, if_match: str | None
+) -> dict[str, Any]:
+    """Change subject, priority or department; the If-Match header is required."""
+    current = await _current(conn, ticket_id, if_match, required=True)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("department_id") is not None:
+        await responsible_department(
+            conn, department_id=changes["department_id"], leika_key=None, field="department_id"
+        )
+    elif "department_id" in changes:
+        raise UnknownDepartment("department_id")
+    changes = {key: value for key, value in changes.items() if current[key] != value}
+    if not changes:
+        return current
+    return await _change(conn, identity, current, action="updated", changes=changes, event_type=events.TICKET_UPDATED)
+
+
+async def claim(
+    conn: TenantConnection, identity: Identity, *, ticket_id: uuid.UUID, if_match: str | None
+) -> dict[str, Any]:
+    """Take the concern on: it is in progress, by the caller."""
+    current = await _current(conn, ticket_id, if_match)
+    _open(current, "claimed")
+    if current["claimed_by"] == identity.subject:
+        return current
+    if current["claimed_by"] is not None:
+        raise AlreadyClaimed(current["claimed_by"])
+    status = "in_progress" if current["status"] == "forwarded" else current["status"]
+    changes = {"status": status, "claimed_by": identity.subject, "claimed_at": _now()}
+    return await _change(conn, identity, current, action="claimed", changes=changes, event_type=events.TICKET_CLAIMED)
+
+
+async def wait(
+    conn: TenantConnection, identity: Identity, *, ticket_id: uuid.UUID, data: Reason, if_match: str | None
+) -> dict[str, Any]:
+    """Wait for the citizen: the clock stops, in business time, until the concern is resumed."""
+    current = await _current(conn, ticket_id, if_match)
+    if current["status"] == "waiting":
+        return current
+    _open(current, "put to waiting")
+    paused_at = _now()
+    left = timedelta(0)
+    if current["due_at"] is not None:
+        terms = await _terms(conn, paused_at)
+        left = deadline.remaining(terms.calendar, paused_at, current["due_at"])
+    await repository.unwatch(conn, ticket_id)
+    ticket = await _change(
+        conn,
+        identity,
+        current,
+        action="waiting",
+        changes={"status": "waiting", "paused_at": paused_at, "paused_remaining": left},
+        event_type=events.TICKET_WAITING,
+    )
+    await _note_reason(conn, identity, ticket_id, data.reason)
+    return ticket
+
+
+async def resume(
+    conn: TenantConnection, identity: Identity, *, ticket_id: uuid.UUID, if_match: str | None
+) -> dict[str, Any]:
+    """The citizen answered: the clock runs again with the business time that was left."""
+    current = await _current(conn, ticket_id, if_match)
+    if current["status"] != "waiting":
+        raise TicketStateConflict("resumed", current["status"])
+    now = _now()
+    terms = await _terms(conn, now)
+    plan = deadline.resumed(
+        terms.calendar, now, current["paused_remaining"] or timedelta(0), due_at=current["due_at"], lead=_lead()
+    )
+    changes = {
+        "status": "in_progress" if current["claimed_by"] is not None else "forwarded",
+        "paused_at": None,
+        "paused_remaining": None,
+        "due_at": plan.due_at,
+        "warn_at": plan.warn_at,
+    }
+    ticket = await _change(conn, identity, current, action="resumed", changes=changes, event_type=events.TICKET_RESUMED)
+    await _rewatch(conn, ticket)
+    return ticket
+
+
+async def _rewatch(conn: TenantConnection, ticket: Mapping[str, Any]) -> None:
+    """Watch what is still to come: a warning or escalation already sent is not sent again."""
+    await repository.unwatch(conn, ticket["id"])
+    if ticket["escalated_at"] is None and ticket["due_at"] is not None:
+        warn_at = ticket["warn_at"] if ticket["warned_at"] is None else None
+        await repository.watch(conn, ticket["id"], warn_at=warn_at, due_at=ticket["due_at"])
+
+
+async def answer(
+    conn: TenantConnection, identity: Identity, *, ticket_id: uuid.UUID, data: Answer, if_match: str | None
+) -> dict[str, Any]:
+    """The citizen got the answer (by callback, e-mail or letter); an unclaimed concern counts as claimed."""
+    current = await _current(conn, ticket_id, if_match)
+    _open(current, "answered")
+    now = _now()
+    changes: dict[str, Any] = {
+        "status": "answered",
+        "answered_at": now,
+        "answered_by": identity.subject,
+        "answer_channel": data.channel,
+        "answer": data.text,
+        "paused_at": None,
+        "paused_remaining": None,
+    }
+    if current["claimed_by"] is None:
+        changes |= {"claimed_by": identity.subject, "claimed_at": now}
+    await repository.unwatch(conn, ticket_id)
+    return await _change(conn, identity, current, action="answered", changes=changes, event_type=events.TICKET_ANSWERED)
+
+
+async def close(
+    conn: TenantConnection, identity: Identity, *, ticket_id: uuid.UUID, data: Reason, if_match: str | None
+) -> dict[str, Any]:
+    """Nothing more is to be done (answered, or not to be answered: say why)."""
+    current = await _current(conn, ticket_id, if_match)
+    if current["status"] == "closed":
+        raise TicketStateConflict("closed", "closed", "The ticket is closed already.")
+    await repository.unwatch(conn, ticket_id)
+    ticket = await _change(
+        conn,
+        identity,
+        current,
+        action="closed",
+        changes={"status": "closed", "closed_at": _now(), "closed_by": identity.subject, "paused_at": None},
+        event_type=events.TICKET_CLOSED,
+    )
+    await _note_reason(conn, identity, ticket_id, data.reason)
+    return ticket
+
+
+async def reopen(
+    conn: TenantConnection, identity: Identity, *, ticket_id: uuid.UUID, data: Reason, if_match: str | None
+) -> dict[str, Any]:
+    """Open an answered or closed concern again, with a new deadline from now under the contract in force."""
+    current = await _current(conn, ticket_id, if_match)
+    if current["status"] in OPEN_STATUSES:
+        raise TicketStateConflict("reopened", current["status"], "The ticket is open.")
+    if current["merged_into"] is not None:
+        raise TicketStateConflict(
+            "reopened", current["status"], "A merged duplicate is not reopened; reopen the other."
+        )
+    now = _now()
+    terms = await _terms(conn, now)
+    plan = deadline.schedule(terms.calendar, terms.rule, now, lead=_lead())
+    changes = {
+        "status": "in_progress" if current["claimed_by"] is not None else "forwarded",
+        "closed_at": None,
+        "closed_by": None,
+        "reopen_count": current["reopen_count"] + 1,
+        "contract_version": terms.contract_version,
+        "deadline_rule": terms.rule_label,
+        "due_at": plan.due_at,
+        "warn_at": plan.warn_at,
+        "warned_at": None,
+        "escalated_at": None,
+    }
+    ticket = await _change(
+        conn, identity, current, action="reopened", changes=changes, event_type=events.TICKET_REOPENED
+    )
+    await repository.watch(conn, ticket_id, warn_at=plan.warn_at, due_at=plan.due_at)
+    await _note_reason(conn, identity, ticket_id, data.reason)
+    return ticket
+
+
+async def merge(
+    conn: TenantConnection, identity: Identity, *, ticket_id: uuid.UUID, data: Merge, if_match: str | None
+) -> dict[str, Any]:
+    """Close this ticket as a duplicate of ``data.into``, which carries the concern on."""
+    current = await _current(conn, ticket_id, if_match)
+    if data.into == ticket_id:
+        raise TicketStateConflict("merged", current["status"], "A ticket is not merged into itself.")
+    if current["status"] == "closed":
+        raise TicketStateConflict("merged", "closed")
+    target = await repository.get(conn, data.into, lock=True)
+    if target is None:
+        raise UnknownTicket("into")
+    if target["merged_into"] is not None:
+        raise TicketStateConflict("merged into", "merged", "The other ticket is itself a merged duplicate.")
+    await repository.unwatch(conn, ticket_id)
+    ticket = await _change(
+        conn,
+        identity,
+        current,
+        action="merged",
+        changes={"status": "closed", "closed_at": _now(), "closed_by": identity.subject, "merged_into": data.into},
+        event_type=events.TICKET_MERGED,
+    )
+    await repository.add_note(
+        conn,
+        data.into,
+        author=identity.subject,
+        body=f"Duplikat {ticket_id} wurde hierher zusammengeführt.",
+        public=False,
+    )
+    return ticket
+
+
+async def _note_reason(conn: TenantConnection, identity: Identity, ticket_id: uuid.UUID, reason: str | None) -> None:
+    if reason is not None:
+        await repository.add_note(conn, ticket_id, author=identity.subject, body=reason, public=False)
+
+
+async def add_note(
+    conn: TenantConnection, identity: Identity, *, ticket_id: uuid.UUID, data: NoteCreate
+) -> dict[str, Any]:
+    """Add a note: internal for the back office, or public (the citizen sees it through Open311)."""
+    await get(conn, ticket_id)
+    note = await repository.add_note(conn, ticket_id, author=identity.subject, body=data.body, public=data.public)
+    await repository.record_change(
+        conn, ticket_id, actor=identity.subject, action="noted", before=None, after={"note_id": note["id"]}
+    )
+    return note
+
+
+async def notes(conn: TenantConnection, *, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
+    await get(conn, ticket_id)
+    return await repository.notes(conn, ticket_id)
+
+
+async def history(conn: TenantConnection, *, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
+    await get(conn, ticket_id)
+    return await repository.changes(conn, ticket_id)

@@ -46,6 +46,37 @@ class BackgroundLoop(Protocol):
     def stop(self) -> None: ...
 
 
+class PeriodicLoop:
+    """A loop that does a round at once and then one every ``every`` seconds, until stopped.
+
+    Subclasses implement ``run_once``; a round that fails escapes to ``supervise``, which runs the loop
+    again after a growing delay.
+    """
+
+    name = "periodic"
+
+    def __init__(self, *, every: float) -> None:
+        self.every = every
+        self._stopping = asyncio.Event()
+
+    def stopping(self) -> bool:
+        """Whether ``stop`` was called (a method: a round checks it again after each await)."""
+        return self._stopping.is_set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            await self.run_once()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.every)
+
+    async def run_once(self) -> int:
+        """Do one round; how much was done (for logs and tests)."""
+        raise NotImplementedError
+
+
 LoopFactory = Callable[["Worker"], BackgroundLoop]
 """Builds a loop once the worker has its database and NATS connection."""
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import suppress
 from typing import Literal
 
 from prometheus_client import Counter
 
 from kit.db.database import Database
-from kit.worker import Worker
+from kit.worker import PeriodicLoop, Worker
 from tickets.deadlines import repository, service
 from tickets.deadlines.repository import DueWatch
 from tickets.settings import TicketsSettings, get_settings
@@ -28,49 +27,26 @@ FAILED = Counter("zentrale_ticket_deadline_failures_total", "Due watch rows that
 # recorded: an event went to the outbox; nothing: the row was another worker's, or the ticket is not open.
 Outcome = Literal["recorded", "nothing", "failed"]
 BATCH_SIZE = 100
-_MAX_BACKOFF = 60.0
 
 
-class DeadlineWatch:
+class DeadlineWatch(PeriodicLoop):
     """Runs until stopped: a round at once, then one every ``every`` seconds."""
 
     name = "tickets-deadline-watch"
 
     def __init__(self, *, database: Database, every: float, batch_size: int = BATCH_SIZE) -> None:
+        super().__init__(every=every)
         self._database = database
-        self._every = every
         self._batch_size = batch_size
-        self._stopping = asyncio.Event()
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    async def run(self) -> None:
-        """Do a round, wait, repeat, until stopped; a round that fails is retried after a growing delay."""
-        failures = 0
-        while not self._stopping.is_set():
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # noqa: BLE001 - the watch must outlive a database outage
-                failures += 1
-                delay = min(_MAX_BACKOFF, self._every * 2 ** min(failures - 1, 8))
-                log.warning("tickets.deadlines.watch.retry", extra={"error": repr(error), "delay": delay})
-            else:
-                failures = 0
-                delay = self._every
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
 
     async def run_once(self) -> int:
         """Handle every due watch row, batch after batch while they come full; how many events were recorded."""
         failed: set[DueWatch] = set()
         recorded = 0
-        while not self._stopping.is_set():
+        while not self.stopping():
             batch = await self.due(skip=failed)
             for row in batch:
-                if self._stopping.is_set():
+                if self.stopping():
                     break
                 outcome = await self._handle(row)
                 if outcome == "failed":

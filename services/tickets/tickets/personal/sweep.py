@@ -6,12 +6,10 @@ transaction of that tenant, so a failing tenant holds up no other and replicas s
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from contextlib import suppress
 
 from kit.db.database import Database
-from kit.worker import Worker
+from kit.worker import PeriodicLoop, Worker
 from tickets.personal import repository, service
 from tickets.settings import TicketsSettings, get_settings
 
@@ -20,26 +18,15 @@ log = logging.getLogger("tickets.personal.sweep")
 BATCH_SIZE = 500
 
 
-class RetentionSweep:
-    """Runs a sweep every ``every`` seconds until stopped."""
+class RetentionSweep(PeriodicLoop):
+    """Runs a sweep at once and then every ``every`` seconds until stopped."""
 
     name = "tickets-retention-sweep"
 
     def __init__(self, *, database: Database, every: float, batch_size: int = BATCH_SIZE) -> None:
+        super().__init__(every=every)
         self._database = database
-        self._every = every
         self._batch_size = batch_size
-        self._stopping = asyncio.Event()
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    async def run(self) -> None:
-        """Sweep, then wait for the next round or the stop."""
-        while not self._stopping.is_set():
-            await self.run_once()
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self._every)
 
     async def run_once(self) -> int:
         """Sweep every known tenant once; the number of contacts anonymised."""
@@ -47,7 +34,7 @@ class RetentionSweep:
             tenant_ids = await repository.known_tenant_ids(session)
         total = 0
         for tenant_id in tenant_ids:
-            if self._stopping.is_set():
+            if self.stopping():
                 break
             try:
                 total += await self._sweep(tenant_id)
@@ -57,7 +44,7 @@ class RetentionSweep:
 
     async def _sweep(self, tenant_id: str) -> int:
         swept = 0
-        while not self._stopping.is_set():
+        while not self.stopping():
             async with self._database.lean_transaction(tenant_id) as conn:
                 done = await service.anonymise_expired(conn, limit=self._batch_size)
             swept += done

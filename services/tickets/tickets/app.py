@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from kit.app import create_service_app
 from tickets.contact.endpoints import router as contact_router
 from tickets.deadlines.endpoints import router as deadlines_router
+from tickets.open311.endpoints import open311_router
 from tickets.personal.endpoints import router as personal_router
 from tickets.settings import get_settings
 from tickets.ticket.endpoints import router as ticket_router
@@ -22,5 +23,5 @@ def create_app() -> FastAPI:
             "to a department with a due date in the tenant's business hours, with callbacks and escalation."
         ),
         # Fixed paths (the overdue overview) before the ones with a ticket id.
-        routers=[personal_router, contact_router, deadlines_router, ticket_router],
+        routers=[personal_router, contact_router, deadlines_router, ticket_router, open311_router],
     )

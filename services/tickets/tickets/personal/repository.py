@@ -87,8 +87,8 @@ ORDER BY started_at DESC, id DESC
 """
 _TICKETS_OF = """
 SELECT id, contact_id, source, status, priority, subject, department_id, description_ids, leika_key, reply_by,
-       service_code, address, latitude, longitude, forwarded_at, forwarded_by, due_at, answered_at, answered_by,
-       answer_channel, answer, closed_at
+       service_code, address, address_id, latitude, longitude, attributes, media_url, forwarded_at, forwarded_by,
+       due_at, answered_at, answered_by, answer_channel, answer, closed_at
 FROM tickets
 WHERE contact_id = ANY($1::uuid[])
 ORDER BY forwarded_at, id
@@ -156,11 +156,11 @@ WITH own_tickets AS (
     RETURNING id
 ), tickets_done AS (
     UPDATE tickets
-    SET subject = $2, answer = NULL, address = NULL, latitude = NULL, longitude = NULL,
-        version = version + 1, updated_at = now()
+    SET subject = $2, answer = NULL, address = NULL, address_id = NULL, latitude = NULL, longitude = NULL,
+        attributes = NULL, media_url = NULL, version = version + 1, updated_at = now()
     WHERE contact_id = ANY($1::uuid[])
-      AND (subject <> $2 OR answer IS NOT NULL OR address IS NOT NULL
-           OR latitude IS NOT NULL OR longitude IS NOT NULL)
+      AND (subject <> $2 OR answer IS NOT NULL OR address IS NOT NULL OR address_id IS NOT NULL
+           OR latitude IS NOT NULL OR longitude IS NOT NULL OR attributes IS NOT NULL OR media_url IS NOT NULL)
     RETURNING id
 ), notes_done AS (
     UPDATE ticket_notes SET body = $2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,8 +50,11 @@ class TicketExport(BaseModel):
     reply_by: ReplyChannel | None
     service_code: str | None
     address: str | None
+    address_id: str | None
     latitude: float | None
     longitude: float | None
+    attributes: dict[str, Any] | None
+    media_url: str | None
     forwarded_at: datetime
     forwarded_by: str
     due_at: datetime | None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from devstack.demo_knowledge import Gateway, KnowledgeRefused, load_knowledge
+from devstack.demo_tickets import TicketsRefused, load_tickets
 from devstack.keys import ApiClient
 
 HOST_TENANT = "oldenburg"
@@ -31,7 +32,7 @@ CLIENTS: tuple[ApiClient, ...] = (
         "integration client of the Samtgemeinde Artland",
         DEMO_TENANT,
         ("integration_client",),
-        scopes=("contacts:write", "knowledge:read", "tickets:read", "tickets:write"),
+        scopes=("contacts:write", "knowledge:read", "open311:write", "tickets:read", "tickets:write"),
     ),
 )
 
@@ -167,9 +168,10 @@ def load_demo(gateway_url: str, api_keys: Mapping[str, str]) -> list[str]:
         created.setdefault("grants", []).append(DEMO_TENANT)
     try:
         knowledge = load_knowledge(Gateway(gateway_url, operator), host_tenant=HOST_TENANT)
-    except KnowledgeRefused as refused:
+        contacts = load_tickets(Gateway(gateway_url, api_keys["artland-agent"]), DEMO_TENANT)
+    except (KnowledgeRefused, TicketsRefused) as refused:
         raise DemoFailed(str(refused)) from refused
-    return [f"{kind} {', '.join(tenants)}" for kind, tenants in created.items()] + knowledge
+    return [f"{kind} {', '.join(tenants)}" for kind, tenants in created.items()] + knowledge + contacts
 
 
 def wait_for_grants(gateway_url: str, *, timeout: float = 15.0) -> bool:

@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,23 +54,31 @@ class Gateway:
         if_match: str | None = None,
         until_tenant_known: bool = False,
         accept: tuple[int, ...] = (200, 201, 204),
+        headers: Mapping[str, str] | None = None,
+        retried_statuses: frozenset[int] = frozenset(),
     ) -> Reply:
         """Send one request and return the reply with a status in ``accept``; raise ``KnowledgeRefused`` else.
 
         ``until_tenant_known``: a 404 is retried too, as the knowledge service learns a new tenant from an
-        event shortly after the tenants service made it.
+        event shortly after the tenants service made it; ``retried_statuses`` are retried as well.
         """
         deadline = time.monotonic() + self.patience
         while True:
-            reply, wait = self._once(method, path, payload, if_match)
+            reply, wait = self._once(method, path, payload, if_match, headers or {})
             if reply.status in accept:
                 return reply
-            retried = reply.status in RETRIED_STATUSES or (until_tenant_known and reply.status == 404)
+            retried = (
+                reply.status in RETRIED_STATUSES
+                or reply.status in retried_statuses
+                or (until_tenant_known and reply.status == 404)
+            )
             if not retried or time.monotonic() + wait > deadline:
                 raise KnowledgeRefused(f"{method} {path} answered {reply.status}: {str(reply.body)[:500]}")
             time.sleep(wait)
 
-    def _once(self, method: str, path: str, payload: Any, if_match: str | None) -> tuple[Reply, float]:
+    def _once(
+        self, method: str, path: str, payload: Any, if_match: str | None, headers: Mapping[str, str]
+    ) -> tuple[Reply, float]:
         data = None if payload is None else json.dumps(payload).encode()
         request = urllib.request.Request(self.url + path, data=data, method=method)  # noqa: S310 - loopback gateway
         request.add_header("Authorization", f"Bearer {self.api_key}")
@@ -78,6 +86,8 @@ class Gateway:
             request.add_header("Content-Type", "application/json")
         if if_match is not None:
             request.add_header("If-Match", if_match)
+        for name, value in headers.items():
+            request.add_header(name, value)
         try:
             with urllib.request.urlopen(request, timeout=10.0) as response:  # noqa: S310
                 return Reply(response.status, _json(response.read()), response.headers.get("ETag")), 0.2

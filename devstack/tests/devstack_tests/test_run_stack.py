@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -169,6 +169,25 @@ def run_once(env: dict[str, str], home: Path) -> tuple[Launcher, RunRecord]:
         )
         assert status == 200, found
         assert found["items"][0]["name"] == "Personalausweis beantragen", found
+        status, work = get(f"{gateway}/v1/tenants/artland/tickets?status=open", api_key(home, "demo-artland-agent"))
+        assert status == 200, work
+        assert len(work["items"]) == 2, work
+        assert all(ticket["due_at"] and ticket["department_id"] for ticket in work["items"]), work
+        # The host's agent reads the caller's data through Artland's grant (and the read is audited).
+        ticket_id = work["items"][0]["id"]
+        status, ticket = get(f"{gateway}/v1/tenants/artland/tickets/{ticket_id}", api_key(home, "demo-oldenburg-agent"))
+        assert status == 200, ticket
+        assert ticket["caller"]["name"] in ("Erika Mustermann", "Max Mustermann")
+        # Artland's requestable services reach the tickets service from the knowledge events: Open311, no key.
+        deadline = time.monotonic() + 15
+        while True:
+            status, services = get(f"{gateway}/v1/tenants/artland/open311/services.json")
+            listed = cast(list[dict[str, Any]], services) if status == 200 else []
+            codes = {service["service_code"] for service in listed}
+            if "sperrmuell" in codes or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert "sperrmuell" in codes, (status, services)
         assert f"{gateway}/docs" in launcher.text
         assert api_key(home, "demo-artland-agent") in launcher.text
     finally:
@@ -190,6 +209,7 @@ def test_run_serves_the_demo_stops_on_ctrl_c_and_keeps_the_data(home: Path) -> N
     first, _ = run_once(env, home)
     assert "tenants oldenburg, artland; contracts oldenburg, artland; departments" in first.text
     assert "shared descriptions" in first.text
+    assert "contacts 4 (2 forwarded)" in first.text
     keys = (home / "keys" / "api-keys.json").read_text()
     secrets = (home / "secrets.json").read_text()
 

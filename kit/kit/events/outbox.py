@@ -56,8 +56,8 @@ async def record_event(transaction: TenantSession | TenantConnection, event: Clo
     await connection.exec_driver_sql(_WRITE_EVENT_SQL, values)
 
 
-async def record_events(transaction: TenantSession, events: Sequence[CloudEvent]) -> None:
-    """Write many events into the outbox in one statement (a bulk change): each published iff this commits."""
+async def record_events(transaction: TenantSession | TenantConnection, events: Sequence[CloudEvent]) -> None:
+    """Write many events into the outbox in one statement (one round trip): each published iff this commits."""
     for event in events:
         if transaction.tenant_id != event.tenantid:
             raise EventTenantMismatch(f"event for {event.tenantid} in a transaction of {transaction.tenant_id}")
@@ -69,6 +69,9 @@ async def record_events(transaction: TenantSession, events: Sequence[CloudEvent]
         [event.nats_subject for event in events],
         [event.to_json() for event in events],
     )
+    if isinstance(transaction, TenantConnection):
+        await transaction.execute(_WRITE_EVENTS_SQL, *values)
+        return
     connection = await transaction.connection()
     await connection.exec_driver_sql(_WRITE_EVENTS_SQL, values)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import httpx
 
-from kit.testing.infra import ScratchDatabase
 from kit.testing.keys import SigningKeys
 
 from .support import (
@@ -26,7 +26,7 @@ CONTACTS = "/v1/tenants/artland/contacts"
 
 
 async def test_a_call_solved_at_first_contact_is_recorded_with_its_event(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
     answer = await client.post(CONTACTS, json=phone_call(), headers=agent(keys, "artland"))
 
@@ -34,7 +34,7 @@ async def test_a_call_solved_at_first_contact_is_recorded_with_its_event(
     contact = answer.json()
     assert (contact["outcome"], contact["agent"], contact["ticket"]) == ("solved", "agent-anna", None)
     assert answer.headers["Location"] == f"{CONTACTS}/{contact['id']}"
-    [(subject, event)] = await outbox(served)
+    [(subject, event)] = await outbox(admin)
     assert subject == "tickets.artland.contact.recorded.v1"
     assert event["data"] | {"ticket_id": None} == event["data"]
     assert (event["data"]["id"], event["data"]["leika_key"]) == (contact["id"], PASSPORT_KEY)
@@ -42,9 +42,9 @@ async def test_a_call_solved_at_first_contact_is_recorded_with_its_event(
 
 
 async def test_a_forwarded_call_becomes_a_ticket_due_by_the_contract_and_watched(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
-    passports = await add_department(served, "artland", "Bürgerbüro")
+    passports = await add_department(admin, "artland", "Bürgerbüro")
 
     answer = await client.post(CONTACTS, json=forwarded_call(passports), headers=agent(keys, "artland"))
 
@@ -52,23 +52,23 @@ async def test_a_forwarded_call_becomes_a_ticket_due_by_the_contract_and_watched
     ticket = answer.json()["ticket"]
     assert (ticket["status"], ticket["department_id"]) == ("forwarded", str(passports))
     assert ticket["due_at"] is not None
-    [row] = await admin_rows(served, "SELECT * FROM tickets")
+    [row] = await admin_rows(admin, "SELECT * FROM tickets")
     assert (row["contract_version"], row["deadline_rule"], row["reply_by"]) == (1, "business_hours:24", "callback")
     assert row["subject"] == "Rückruf zum Reisepass"
     assert row["warn_at"] < row["due_at"]
-    watched = await admin_rows(served, "SELECT kind, at FROM deadline_watch ORDER BY kind")
+    watched = await admin_rows(admin, "SELECT kind, at FROM deadline_watch ORDER BY kind")
     assert [(w["kind"], w["at"]) for w in watched] == [("escalation", row["due_at"]), ("warning", row["warn_at"])]
-    assert [subject for subject, _ in await outbox(served)] == [
+    assert [subject for subject, _ in await outbox(admin)] == [
         "tickets.artland.ticket.forwarded.v1",
         "tickets.artland.contact.recorded.v1",
     ]
 
 
 async def test_without_a_department_the_one_responsible_for_the_leika_key_gets_it(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
-    await add_department(served, "artland", "Ordnungsamt", leika_keys=("99050012104000",))
-    passports = await add_department(served, "artland", "Bürgerbüro", leika_keys=(PASSPORT_KEY,))
+    await add_department(admin, "artland", "Ordnungsamt", leika_keys=("99050012104000",))
+    passports = await add_department(admin, "artland", "Bürgerbüro", leika_keys=(PASSPORT_KEY,))
 
     answer = await client.post(CONTACTS, json=forwarded_call(), headers=agent(keys, "artland"))
 
@@ -77,33 +77,33 @@ async def test_without_a_department_the_one_responsible_for_the_leika_key_gets_i
 
 
 async def test_forwarding_with_nobody_responsible_names_the_field_and_writes_nothing(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
     answer = await client.post(CONTACTS, json=forwarded_call(), headers=agent(keys, "artland"))
 
     assert answer.status_code == 422
     assert answer.headers["content-type"] == "application/problem+json"
     assert "forward.department_id" in answer.text
-    assert await count(served, "contacts") == await count(served, "outbox") == 0
+    assert await count(admin, "contacts") == await count(admin, "outbox") == 0
 
 
 async def test_forwarding_to_another_tenants_department_is_refused_and_writes_nothing(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
-    munich = await add_department(served, "muenchen", "KVR", leika_keys=(PASSPORT_KEY,))
+    munich = await add_department(admin, "muenchen", "KVR", leika_keys=(PASSPORT_KEY,))
 
     answer = await client.post(CONTACTS, json=forwarded_call(munich), headers=agent(keys, "artland"))
 
     assert answer.status_code == 422
     assert "forward.department_id" in answer.text
-    assert await count(served, "contacts") == await count(served, "tickets") == await count(served, "outbox") == 0
+    assert await count(admin, "contacts") == await count(admin, "tickets") == await count(admin, "outbox") == 0
 
 
 async def test_without_a_contract_in_force_nothing_is_forwarded(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
-    await know_tenants(served, {"bersenbrueck": "Stadt Bersenbrück"})
-    department = await add_department(served, "bersenbrueck", "Rathaus")
+    await know_tenants(admin, {"bersenbrueck": "Stadt Bersenbrück"})
+    department = await add_department(admin, "bersenbrueck", "Rathaus")
 
     answer = await client.post(
         "/v1/tenants/bersenbrueck/contacts", json=forwarded_call(department), headers=agent(keys, "bersenbrueck")
@@ -111,7 +111,7 @@ async def test_without_a_contract_in_force_nothing_is_forwarded(
 
     assert answer.status_code == 409
     assert "contract" in answer.json()["detail"]
-    assert await count(served, "contacts") == 0
+    assert await count(admin, "contacts") == 0
 
 
 async def test_an_unknown_tenant_has_no_contacts(client: httpx.AsyncClient, keys: SigningKeys) -> None:
@@ -121,9 +121,9 @@ async def test_an_unknown_tenant_has_no_contacts(client: httpx.AsyncClient, keys
 
 
 async def test_the_same_idempotency_key_gives_the_first_answer_again_and_refuses_another_body(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
-    department = await add_department(served, "artland", "Bürgerbüro")
+    department = await add_department(admin, "artland", "Bürgerbüro")
     headers = agent(keys, "artland") | {"Idempotency-Key": "call-4711"}
 
     first = await client.post(CONTACTS, json=forwarded_call(department), headers=headers)
@@ -136,7 +136,7 @@ async def test_the_same_idempotency_key_gives_the_first_answer_again_and_refuses
     assert again.headers["Idempotent-Replayed"] == "true"
     assert other.status_code == 422
     assert "Idempotency-Key" in other.text
-    assert (await count(served, "contacts"), await count(served, "tickets")) == (1, 1)
+    assert (await count(admin, "contacts"), await count(admin, "tickets")) == (1, 1)
 
 
 async def test_bad_input_names_the_field(client: httpx.AsyncClient, keys: SigningKeys) -> None:
@@ -156,9 +156,9 @@ async def test_bad_input_names_the_field(client: httpx.AsyncClient, keys: Signin
 
 
 async def test_lists_leave_out_callers_data_and_a_single_read_by_a_host_agent_is_audited(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
-    department = await add_department(served, "artland", "Bürgerbüro")
+    department = await add_department(admin, "artland", "Bürgerbüro")
     created = await client.post(CONTACTS, json=forwarded_call(department), headers=agent(keys, "artland"))
     contact_id = created.json()["id"]
 
@@ -170,13 +170,13 @@ async def test_lists_leave_out_callers_data_and_a_single_read_by_a_host_agent_is
     assert (item["caller"], item["has_caller_data"]) == (None, True)
     assert own.json()["caller"] == hosted.json()["caller"]
     assert hosted.json()["caller"]["phone"] == "+495431123456"
-    audit = await admin_rows(served, "SELECT actor, actor_tenant, action, contact_ids FROM personal_data_accesses")
+    audit = await admin_rows(admin, "SELECT actor, actor_tenant, action, contact_ids FROM personal_data_accesses")
     assert [(a["actor"], a["actor_tenant"], a["action"]) for a in audit] == [("host-agent-olga", "oldenburg", "read")]
     assert audit[0]["contact_ids"] == [uuid.UUID(contact_id)]
 
 
 async def test_another_tenant_cannot_see_a_contact(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
     created = await client.post(CONTACTS, json=phone_call(), headers=agent(keys, "artland"))
     contact_id = created.json()["id"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
-from kit.testing.infra import ScratchDatabase
 from kit.testing.keys import SigningKeys
 
 from .support import add_department, admin_rows, agent, back_office, count, forwarded_call, host_agent, outbox
@@ -16,8 +16,8 @@ from .support import add_department, admin_rows, agent, back_office, count, forw
 TICKETS = "/v1/tenants/artland/tickets"
 
 
-async def _forwarded(client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase, **changes: Any) -> str:
-    department = await add_department(served, "artland", "Bürgerbüro")
+async def _forwarded(client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection, **changes: Any) -> str:
+    department = await add_department(admin, "artland", "Bürgerbüro")
     answer = await client.post(
         "/v1/tenants/artland/contacts", json=forwarded_call(department, **changes), headers=agent(keys, "artland")
     )
@@ -25,14 +25,14 @@ async def _forwarded(client: httpx.AsyncClient, keys: SigningKeys, served: Scrat
     return str(answer.json()["ticket"]["id"])
 
 
-async def _events(served: ScratchDatabase) -> list[str]:
-    return [subject.split(".", 2)[2] for subject, _ in await outbox(served)]
+async def _events(admin: asyncpg.Connection) -> list[str]:
+    return [subject.split(".", 2)[2] for subject, _ in await outbox(admin)]
 
 
 async def test_a_concern_is_claimed_answered_and_closed_with_events_and_history(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
-    ticket = await _forwarded(client, keys, served)
+    ticket = await _forwarded(client, keys, admin)
     staff = back_office(keys, "artland")
 
     claimed = await client.post(f"{TICKETS}/{ticket}/claim", headers=staff)
@@ -46,7 +46,7 @@ async def test_a_concern_is_claimed_answered_and_closed_with_events_and_history(
     assert (answered.json()["status"], answered.json()["answer_channel"]) == ("answered", "callback")
     assert closed.json()["status"] == "closed"
     assert closed.headers["ETag"] == '"4"'
-    assert await _events(served) == [
+    assert await _events(admin) == [
         "ticket.forwarded.v1",
         "contact.recorded.v1",
         "ticket.claimed.v1",
@@ -58,13 +58,13 @@ async def test_a_concern_is_claimed_answered_and_closed_with_events_and_history(
     assert changes[1]["before"] == {"status": "forwarded", "claimed_by": None, "claimed_at": None}
     assert changes[1]["after"]["status"] == "in_progress"
     assert {change["actor"] for change in changes[1:]} == {"bo-bernd"}
-    assert await count(served, "deadline_watch") == 0
+    assert await count(admin, "deadline_watch") == 0
 
 
 async def test_answering_a_closed_ticket_is_a_conflict_and_changes_nothing(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
-    ticket = await _forwarded(client, keys, served)
+    ticket = await _forwarded(client, keys, admin)
     staff = back_office(keys, "artland")
     await client.post(f"{TICKETS}/{ticket}/close", json={"reason": "Hat sich erledigt"}, headers=staff)
 
@@ -72,14 +72,14 @@ async def test_answering_a_closed_ticket_is_a_conflict_and_changes_nothing(
 
     assert answer.status_code == 409
     assert answer.headers["content-type"] == "application/problem+json"
-    [row] = await admin_rows(served, "SELECT status, answered_at FROM tickets")
+    [row] = await admin_rows(admin, "SELECT status, answered_at FROM tickets")
     assert (row["status"], row["answered_at"]) == ("closed", None)
 
 
 async def test_someone_elses_claim_is_a_conflict(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
-    ticket = await _forwarded(client, keys, served)
+    ticket = await _forwarded(client, keys, admin)
     await client.post(f"{TICKETS}/{ticket}/claim", headers=back_office(keys, "artland"))
 
     again = await client.post(f"{TICKETS}/{ticket}/claim", headers=back_office(keys, "artland"))
@@ -90,31 +90,31 @@ async def test_someone_elses_claim_is_a_conflict(
 
 
 async def test_waiting_for_the_citizen_stops_the_watch_and_resuming_gives_a_later_deadline(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
-    ticket = await _forwarded(client, keys, served)
+    ticket = await _forwarded(client, keys, admin)
     staff = back_office(keys, "artland")
-    [before] = await admin_rows(served, "SELECT due_at FROM tickets")
+    [before] = await admin_rows(admin, "SELECT due_at FROM tickets")
 
     waiting = await client.post(f"{TICKETS}/{ticket}/wait", json={"reason": "Geburtsurkunde fehlt"}, headers=staff)
-    watched_while_waiting = await count(served, "deadline_watch")
+    watched_while_waiting = await count(admin, "deadline_watch")
     # Two days pass while waiting.
-    await admin_rows(served, "UPDATE tickets SET paused_at = paused_at - interval '2 days'")
+    await admin.execute("UPDATE tickets SET paused_at = paused_at - interval '2 days'")
     resumed = await client.post(f"{TICKETS}/{ticket}/resume", headers=staff)
 
     assert waiting.json()["status"] == "waiting"
     assert watched_while_waiting == 0
     assert resumed.json()["status"] == "forwarded"
     assert datetime.fromisoformat(resumed.json()["due_at"]) >= before["due_at"]
-    assert await count(served, "deadline_watch") == 2
+    assert await count(admin, "deadline_watch") == 2
     notes = await client.get(f"{TICKETS}/{ticket}/notes", headers=staff)
     assert [note["body"] for note in notes.json()["items"]] == ["Geburtsurkunde fehlt"]
 
 
 async def test_a_reopened_concern_gets_a_new_deadline(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
-    ticket = await _forwarded(client, keys, served)
+    ticket = await _forwarded(client, keys, admin)
     staff = back_office(keys, "artland")
     await client.post(f"{TICKETS}/{ticket}/answer", json={"channel": "letter"}, headers=staff)
 
@@ -122,15 +122,15 @@ async def test_a_reopened_concern_gets_a_new_deadline(
 
     assert reopened.status_code == 200, reopened.text
     assert (reopened.json()["status"], reopened.json()["reopen_count"]) == ("in_progress", 1)
-    assert await count(served, "deadline_watch") == 2
-    assert (await _events(served))[-1] == "ticket.reopened.v1"
+    assert await count(admin, "deadline_watch") == 2
+    assert (await _events(admin))[-1] == "ticket.reopened.v1"
 
 
 async def test_a_duplicate_is_merged_into_the_ticket_that_stays(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
-    first = await _forwarded(client, keys, served)
-    duplicate = await _forwarded(client, keys, served)
+    first = await _forwarded(client, keys, admin)
+    duplicate = await _forwarded(client, keys, admin)
     staff = back_office(keys, "artland")
 
     merged = await client.post(f"{TICKETS}/{duplicate}/merge", json={"into": first}, headers=staff)
@@ -145,9 +145,9 @@ async def test_a_duplicate_is_merged_into_the_ticket_that_stays(
 
 
 async def test_edits_need_the_current_etag(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
-    ticket = await _forwarded(client, keys, served)
+    ticket = await _forwarded(client, keys, admin)
     staff = back_office(keys, "artland")
     read = await client.get(f"{TICKETS}/{ticket}", headers=staff)
 
@@ -165,10 +165,10 @@ async def test_edits_need_the_current_etag(
 
 
 async def test_handing_on_to_another_tenants_department_is_refused(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
-    ticket = await _forwarded(client, keys, served)
-    munich = await add_department(served, "muenchen", "KVR")
+    ticket = await _forwarded(client, keys, admin)
+    munich = await add_department(admin, "muenchen", "KVR")
 
     answer = await client.patch(
         f"{TICKETS}/{ticket}",
@@ -181,9 +181,9 @@ async def test_handing_on_to_another_tenants_department_is_refused(
 
 
 async def test_a_single_read_shows_the_caller_and_audits_host_staff(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
-    ticket = await _forwarded(client, keys, served)
+    ticket = await _forwarded(client, keys, admin)
 
     own = await client.get(f"{TICKETS}/{ticket}", headers=back_office(keys, "artland"))
     hosted = await client.get(f"{TICKETS}/{ticket}", headers=host_agent(keys, "artland"))
@@ -191,7 +191,7 @@ async def test_a_single_read_shows_the_caller_and_audits_host_staff(
 
     assert own.json()["caller"]["name"] == hosted.json()["caller"]["name"] == "Erika Mustermann"
     assert listed.json()["items"][0]["caller"] is None
-    audit = await admin_rows(served, "SELECT actor, action, ticket_id::text FROM personal_data_accesses")
+    audit = await admin_rows(admin, "SELECT actor, action, ticket_id::text FROM personal_data_accesses")
     assert [(a["actor"], a["action"], a["ticket_id"]) for a in audit] == [("host-agent-olga", "read", ticket)]
 
 
@@ -213,9 +213,9 @@ async def test_a_single_read_shows_the_caller_and_audits_host_staff(
     ],
 )
 async def test_another_tenant_can_neither_read_nor_change_a_ticket(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase, method: str, action: str
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection, method: str, action: str
 ) -> None:
-    ticket = await _forwarded(client, keys, served)
+    ticket = await _forwarded(client, keys, admin)
     bodies = {"/answer": {"channel": "email"}, "/merge": {"into": ticket}, "/notes": {"body": "x"}, "": {}}
     body = bodies.get(action) if method != "GET" else None
     headers = back_office(keys, "muenchen") | {"If-Match": "*"}
@@ -224,16 +224,16 @@ async def test_another_tenant_can_neither_read_nor_change_a_ticket(
     own_url = await client.request(method, f"/v1/tenants/muenchen/tickets/{ticket}{action}", json=body, headers=headers)
 
     assert (foreign.status_code, own_url.status_code) == (404, 404)
-    [row] = await admin_rows(served, "SELECT status, version FROM tickets")
+    [row] = await admin_rows(admin, "SELECT status, version FROM tickets")
     assert (row["status"], row["version"]) == ("forwarded", 1)
-    assert await count(served, "ticket_notes") == 0
+    assert await count(admin, "ticket_notes") == 0
 
 
 async def test_a_departments_open_tickets_are_listed_soonest_due_first_with_a_total(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
-    passports = await add_department(served, "artland", "Bürgerbüro")
-    waste = await add_department(served, "artland", "Abfallwirtschaft")
+    passports = await add_department(admin, "artland", "Bürgerbüro")
+    waste = await add_department(admin, "artland", "Abfallwirtschaft")
     contacts = "/v1/tenants/artland/contacts"
     ids = []
     for department in (passports, passports, waste, passports):
@@ -242,7 +242,7 @@ async def test_a_departments_open_tickets_are_listed_soonest_due_first_with_a_to
     staff = back_office(keys, "artland")
     await client.post(f"{TICKETS}/{ids[1]}/answer", json={"channel": "email"}, headers=staff)
     # The last one was due yesterday: it is overdue.
-    await admin_rows(served, "UPDATE tickets SET due_at = now() - interval '1 day' WHERE id = $1::uuid", ids[3])
+    await admin.execute("UPDATE tickets SET due_at = now() - interval '1 day' WHERE id = $1::uuid", ids[3])
 
     first = await client.get(
         TICKETS,
@@ -267,9 +267,9 @@ async def test_a_departments_open_tickets_are_listed_soonest_due_first_with_a_to
 
 
 async def test_notes_are_internal_unless_made_public(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
-    ticket = await _forwarded(client, keys, served)
+    ticket = await _forwarded(client, keys, admin)
     staff = back_office(keys, "artland")
 
     internal = await client.post(f"{TICKETS}/{ticket}/notes", json={"body": "Rückruf versucht"}, headers=staff)

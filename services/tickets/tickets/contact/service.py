@@ -5,20 +5,22 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from kit.db.database import TenantConnection
-from kit.events import record_event
+from kit.events import CloudEvent, record_events
 from kit.identity import Identity
 from kit.pagination import Cursor, page
 from tickets.contact import repository
 from tickets.contact.errors import ContactNotFound, IdempotencyKeyReused, TenantNotServed
 from tickets.contact.repository import ContactFilter
-from tickets.contact.schemas import ContactCreate
-from tickets.directory.terms import tenant_served
-from tickets.events import published as events
+from tickets.contact.schemas import ContactCreate, Forwarding
+from tickets.directory.terms import ForwardingContext, forwarding_context
+from tickets.events import published
 from tickets.ticket import repository as tickets
 from tickets.ticket import service as ticket_service
+from tickets.ticket.errors import NoContractInForce, NoResponsibleDepartment, UnknownDepartment
 
 CALLER_FIELDS = ("caller_name", "caller_phone", "caller_email", "caller_address")
 
@@ -45,17 +47,15 @@ async def record(
     digest = request_hash(data)
     if idempotency_key is not None and (replayed := await _replay(conn, idempotency_key, digest)):
         return replayed, True
-    if not await tenant_served(conn):
+    now = datetime.now(UTC)
+    forward = data.forward
+    context = await forwarding_context(
+        conn, now, department_id=forward.department_id if forward else None, leika_key=data.leika_key
+    )
+    if not context.served:
         raise TenantNotServed()
-    department_id = None
-    if data.forward is not None:
-        department_id = await ticket_service.responsible_department(
-            conn,
-            department_id=data.forward.department_id,
-            leika_key=data.leika_key,
-            field="forward.department_id",
-            unassigned_ok=unassigned_ok,
-        )
+    if forward is not None:
+        _check_forwarding(context, forward, leika_key=data.leika_key, unassigned_ok=unassigned_ok)
     caller = data.caller
     contact = await repository.insert(
         conn,
@@ -79,15 +79,16 @@ async def record(
         replayed = await _replay(conn, idempotency_key, digest)
         assert replayed is not None
         return replayed, True
+    events: list[CloudEvent] = []
     ticket = None
-    if data.forward is not None:
-        forward = data.forward
+    if forward is not None:
+        assert context.terms is not None
         ticket = await ticket_service.forward(
             conn,
             identity,
             {
                 "contact_id": contact["id"],
-                "department_id": department_id,
+                "department_id": context.department_id,
                 "source": "contact",
                 "priority": forward.priority,
                 "subject": forward.subject or _subject(data.summary),
@@ -96,13 +97,31 @@ async def record(
                 "reply_by": forward.reply_by or ("callback" if data.outcome == "callback" else None),
                 **(ticket_extras or {}),
             },
+            terms=context.terms,
+            forwarded_at=now,
+            events=events,
         )
         if forward.note is not None:
             await tickets.add_note(conn, ticket["id"], author=identity.subject, body=forward.note, public=False)
-    await record_event(
-        conn, events.contact_recorded(conn.tenant_id, {**contact, "ticket_id": ticket["id"] if ticket else None})
+    events.append(
+        published.contact_recorded(conn.tenant_id, {**contact, "ticket_id": ticket["id"] if ticket else None})
     )
+    await record_events(conn, events)
     return with_ticket(contact, ticket), False
+
+
+def _check_forwarding(
+    context: ForwardingContext, forward: Forwarding, *, leika_key: str | None, unassigned_ok: bool
+) -> None:
+    """Refuse a forwarding without a department to take it (unless it may stay unassigned) or a deadline."""
+    field = "forward.department_id"
+    if context.department_id is None:
+        if forward.department_id is not None:
+            raise UnknownDepartment(field)
+        if not unassigned_ok:
+            raise NoResponsibleDepartment(field, leika_key)
+    if context.terms is None:
+        raise NoContractInForce()
 
 
 def _subject(summary: str | None) -> str:

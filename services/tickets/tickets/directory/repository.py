@@ -150,6 +150,34 @@ async def contract_in_force(conn: TenantConnection, *, at: datetime) -> asyncpg.
     return await conn.fetchrow(_IN_FORCE, conn.tenant_id, at)
 
 
+# Everything a contact needs to be recorded and forwarded, in one round trip: whether the tenant is served,
+# the department (the one named, if it is the tenant's; else the one responsible for the LeiKa key) and the
+# contract version in force with the tenant's zone and state.
+_FORWARDING = """
+SELECT t.status, c.version, c.terms::text AS terms, t.time_zone, t.state,
+       (SELECT d.id FROM departments d
+         WHERE d.tenant_id = t.tenant_id AND NOT d.deleted
+           AND CASE WHEN $3::uuid IS NULL THEN d.leika_keys @> ARRAY[$4::text] ELSE d.id = $3::uuid END
+         ORDER BY d.name, d.id
+         LIMIT 1) AS department_id
+  FROM known_tenants t
+  LEFT JOIN LATERAL (
+        SELECT version, terms FROM contract_versions
+         WHERE tenant_id = t.tenant_id AND effective_from <= $2
+         ORDER BY effective_from DESC, version DESC
+         LIMIT 1
+  ) c ON true
+ WHERE t.tenant_id = $1
+"""
+
+
+async def forwarding_facts(
+    conn: TenantConnection, *, at: datetime, department_id: uuid.UUID | None, leika_key: str | None
+) -> asyncpg.Record | None:
+    """The tenant's status, the department meant and the contract in force at ``at``; None for an unknown tenant."""
+    return await conn.fetchrow(_FORWARDING, conn.tenant_id, at, department_id, leika_key)
+
+
 async def tenant_status(conn: TenantConnection) -> str | None:
     """The lifecycle status of the connection's tenant, if it is known."""
     row = await conn.fetchrow("SELECT status FROM known_tenants WHERE tenant_id = $1", conn.tenant_id)

@@ -7,9 +7,12 @@ per process, keyed by what they are built from.
 
 from __future__ import annotations
 
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+
+import asyncpg
 
 import businesstime
 from kit.db.database import TenantConnection
@@ -60,12 +63,38 @@ class _BuiltTerms:
 _built = _BuiltTerms(CACHE_SIZE)
 
 
+@dataclass(frozen=True, slots=True)
+class ForwardingContext:
+    """What recording a contact needs: whether the tenant is served, the department meant, the terms in force."""
+
+    served: bool
+    department_id: uuid.UUID | None
+    terms: TermsInForce | None
+
+
+async def forwarding_context(
+    conn: TenantConnection, at: datetime, *, department_id: uuid.UUID | None, leika_key: str | None
+) -> ForwardingContext:
+    """The context at ``at`` (one query): ``department_id`` if it is the tenant's, else the one for ``leika_key``."""
+    row = await repository.forwarding_facts(conn, at=at, department_id=department_id, leika_key=leika_key)
+    if row is None:
+        return ForwardingContext(served=False, department_id=None, terms=None)
+    return ForwardingContext(
+        served=row["status"] in SERVED_STATUSES,
+        department_id=row["department_id"],
+        terms=_terms(conn.tenant_id, row) if row["version"] is not None else None,
+    )
+
+
 async def terms_in_force(conn: TenantConnection, at: datetime) -> TermsInForce | None:
     """Return the terms of the contract version in force at ``at``; None if there is none or the tenant is unknown."""
     row = await repository.contract_in_force(conn, at=at)
-    if row is None:
-        return None
-    key: _Key = (conn.tenant_id, row["version"], row["time_zone"], row["state"])
+    return _terms(conn.tenant_id, row) if row is not None else None
+
+
+def _terms(tenant_id: str, row: asyncpg.Record) -> TermsInForce:
+    """The built terms of ``row`` (version, terms, time_zone, state), from the cache if built before."""
+    key: _Key = (tenant_id, row["version"], row["time_zone"], row["state"])
     source = row["terms"]
     terms = _built.get(key, source)
     if terms is None:

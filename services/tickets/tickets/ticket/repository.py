@@ -63,11 +63,26 @@ _INSERTED = (
     "longitude",
     "address",
 )
-_INSERT = (
-    f"INSERT INTO tickets (tenant_id, {', '.join(_INSERTED)}) "
-    f"VALUES (current_setting('app.tenant_id'), {', '.join(f'${i}' for i in range(1, len(_INSERTED) + 1))}) "
-    "RETURNING *"
+# The new ticket, the deadline watch's two rows and the first line of its history: one round trip.
+_INSERT = f"""
+WITH ticket AS (
+    INSERT INTO tickets (tenant_id, {", ".join(_INSERTED)})
+    VALUES (current_setting('app.tenant_id'), {", ".join(f"${i}" for i in range(1, len(_INSERTED) + 1))})
+    RETURNING *
+), watched AS (
+    INSERT INTO deadline_watch (tenant_id, ticket_id, kind, at)
+    SELECT ticket.tenant_id, ticket.id, w.kind, w.at
+      FROM ticket, LATERAL (VALUES ('warning', ticket.warn_at), ('escalation', ticket.due_at)) AS w (kind, at)
+     WHERE w.at IS NOT NULL
+), noted AS (
+    INSERT INTO ticket_changes (tenant_id, ticket_id, actor, action, after)
+    SELECT tenant_id, id, forwarded_by, 'forwarded',
+           jsonb_build_object('status', status, 'department_id', department_id, 'priority', priority,
+                              'due_at', due_at, 'claimed_by', claimed_by)
+      FROM ticket
 )
+SELECT * FROM ticket
+"""
 
 
 def as_dict(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -75,6 +90,7 @@ def as_dict(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def insert(conn: TenantConnection, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Insert a forwarded ticket with its deadline watch and the history line of its forwarding."""
     row = await conn.fetchrow(_INSERT, *(values.get(column) for column in _INSERTED))
     assert row is not None
     return as_dict(row)
@@ -121,6 +137,7 @@ async def record_change(
 
 
 def _json(value: Mapping[str, Any] | None) -> str | None:
+    """JSON text; instants and ids as ``jsonb_build_object`` writes them (RFC 3339, canonical UUIDs)."""
     return None if value is None else orjson.dumps(value, default=str).decode()
 
 
@@ -152,15 +169,6 @@ async def unwatch(conn: TenantConnection, ticket_id: uuid.UUID) -> None:
 async def department_usable(conn: TenantConnection, department_id: uuid.UUID) -> bool:
     row = await conn.fetchrow("SELECT 1 FROM departments WHERE id = $1 AND NOT deleted", department_id)
     return row is not None
-
-
-async def department_for(conn: TenantConnection, leika_key: str) -> uuid.UUID | None:
-    """The department responsible for ``leika_key`` (the first by name if several are)."""
-    row = await conn.fetchrow(
-        "SELECT id FROM departments WHERE leika_keys @> ARRAY[$1::text] AND NOT deleted ORDER BY name, id LIMIT 1",
-        leika_key,
-    )
-    return row["id"] if row is not None else None
 
 
 async def add_note(

@@ -13,17 +13,16 @@ from typing import Any
 
 from kit.concurrency import check_if_match
 from kit.db.database import TenantConnection
-from kit.events import record_event
+from kit.events import CloudEvent, record_event
 from kit.identity import Identity
 from kit.pagination import Cursor, page
 from tickets.directory.terms import TermsInForce, terms_in_force
-from tickets.events import published as events
+from tickets.events import published
 from tickets.settings import get_settings
 from tickets.ticket import deadline, repository
 from tickets.ticket.errors import (
     AlreadyClaimed,
     NoContractInForce,
-    NoResponsibleDepartment,
     TicketNotFound,
     TicketStateConflict,
     UnknownDepartment,
@@ -48,33 +47,20 @@ async def _terms(conn: TenantConnection, at: datetime) -> TermsInForce:
     return terms
 
 
-async def responsible_department(
+async def forward(
     conn: TenantConnection,
+    identity: Identity,
+    values: Mapping[str, Any],
     *,
-    department_id: uuid.UUID | None,
-    leika_key: str | None,
-    field: str,
-    unassigned_ok: bool = False,
-) -> uuid.UUID | None:
-    """The department named (it must be the tenant's), else the one responsible for ``leika_key``.
+    terms: TermsInForce,
+    forwarded_at: datetime,
+    events: list[CloudEvent],
+) -> dict[str, Any]:
+    """Open a ticket from ``values`` (contact, department, subject, topics…), due under ``terms``.
 
-    With ``unassigned_ok`` a concern no department is responsible for stays unassigned (None) for the back
-    office to route, as requests from the public do; an agent must choose.
+    The ticket is watched for its warning and escalation and its history begins; its event is appended to
+    ``events``, for the caller to record with its own in one statement.
     """
-    if department_id is not None:
-        if not await repository.department_usable(conn, department_id):
-            raise UnknownDepartment(field)
-        return department_id
-    found = await repository.department_for(conn, leika_key) if leika_key is not None else None
-    if found is None and not unassigned_ok:
-        raise NoResponsibleDepartment(field, leika_key)
-    return found
-
-
-async def forward(conn: TenantConnection, identity: Identity, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Open a ticket from ``values`` (contact, department, subject, topics…), due by the contract in force now."""
-    forwarded_at = _now()
-    terms = await _terms(conn, forwarded_at)
     plan = deadline.schedule(terms.calendar, terms.rule, forwarded_at, lead=_lead())
     ticket = await repository.insert(
         conn,
@@ -89,17 +75,8 @@ async def forward(conn: TenantConnection, identity: Identity, values: Mapping[st
             "warn_at": plan.warn_at,
         },
     )
-    await repository.watch(conn, ticket["id"], warn_at=plan.warn_at, due_at=plan.due_at)
-    await repository.record_change(
-        conn, ticket["id"], actor=identity.subject, action="forwarded", before=None, after=_facts(ticket)
-    )
-    await record_event(conn, events.ticket_event(events.TICKET_FORWARDED, conn.tenant_id, ticket))
+    events.append(published.ticket_event(published.TICKET_FORWARDED, conn.tenant_id, ticket))
     return ticket
-
-
-def _facts(ticket: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("status", "department_id", "priority", "due_at", "claimed_by")
-    return {key: ticket[key] for key in keys}
 
 
 async def get(conn: TenantConnection, ticket_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
@@ -147,7 +124,7 @@ async def _change(
         after={key: ticket[key] for key in changed},
     )
     if event_type is not None:
-        await record_event(conn, events.ticket_event(event_type, conn.tenant_id, ticket))
+        await record_event(conn, published.ticket_event(event_type, conn.tenant_id, ticket))
     return ticket
 
 
@@ -171,16 +148,16 @@ async def update(
     """Change subject, priority or department; the If-Match header is required."""
     current = await _current(conn, ticket_id, if_match, required=True)
     changes = data.model_dump(exclude_unset=True)
-    if changes.get("department_id") is not None:
-        await responsible_department(
-            conn, department_id=changes["department_id"], leika_key=None, field="department_id"
-        )
-    elif "department_id" in changes:
+    if "department_id" in changes and not (
+        changes["department_id"] is not None and await repository.department_usable(conn, changes["department_id"])
+    ):
         raise UnknownDepartment("department_id")
     changes = {key: value for key, value in changes.items() if current[key] != value}
     if not changes:
         return current
-    return await _change(conn, identity, current, action="updated", changes=changes, event_type=events.TICKET_UPDATED)
+    return await _change(
+        conn, identity, current, action="updated", changes=changes, event_type=published.TICKET_UPDATED
+    )
 
 
 async def claim(
@@ -195,7 +172,9 @@ async def claim(
         raise AlreadyClaimed(current["claimed_by"])
     status = "in_progress" if current["status"] == "forwarded" else current["status"]
     changes = {"status": status, "claimed_by": identity.subject, "claimed_at": _now()}
-    return await _change(conn, identity, current, action="claimed", changes=changes, event_type=events.TICKET_CLAIMED)
+    return await _change(
+        conn, identity, current, action="claimed", changes=changes, event_type=published.TICKET_CLAIMED
+    )
 
 
 async def wait(
@@ -218,7 +197,7 @@ async def wait(
         current,
         action="waiting",
         changes={"status": "waiting", "paused_at": paused_at, "paused_remaining": left},
-        event_type=events.TICKET_WAITING,
+        event_type=published.TICKET_WAITING,
     )
     await _note_reason(conn, identity, ticket_id, data.reason)
     return ticket
@@ -243,7 +222,9 @@ async def resume(
         "due_at": plan.due_at,
         "warn_at": plan.warn_at,
     }
-    ticket = await _change(conn, identity, current, action="resumed", changes=changes, event_type=events.TICKET_RESUMED)
+    ticket = await _change(
+        conn, identity, current, action="resumed", changes=changes, event_type=published.TICKET_RESUMED
+    )
     await _rewatch(conn, ticket)
     return ticket
 
@@ -275,7 +256,9 @@ async def answer(
     if current["claimed_by"] is None:
         changes |= {"claimed_by": identity.subject, "claimed_at": now}
     await repository.unwatch(conn, ticket_id)
-    return await _change(conn, identity, current, action="answered", changes=changes, event_type=events.TICKET_ANSWERED)
+    return await _change(
+        conn, identity, current, action="answered", changes=changes, event_type=published.TICKET_ANSWERED
+    )
 
 
 async def close(
@@ -292,7 +275,7 @@ async def close(
         current,
         action="closed",
         changes={"status": "closed", "closed_at": _now(), "closed_by": identity.subject, "paused_at": None},
-        event_type=events.TICKET_CLOSED,
+        event_type=published.TICKET_CLOSED,
     )
     await _note_reason(conn, identity, ticket_id, data.reason)
     return ticket
@@ -325,7 +308,7 @@ async def reopen(
         "escalated_at": None,
     }
     ticket = await _change(
-        conn, identity, current, action="reopened", changes=changes, event_type=events.TICKET_REOPENED
+        conn, identity, current, action="reopened", changes=changes, event_type=published.TICKET_REOPENED
     )
     await repository.watch(conn, ticket_id, warn_at=plan.warn_at, due_at=plan.due_at)
     await _note_reason(conn, identity, ticket_id, data.reason)
@@ -353,7 +336,7 @@ async def merge(
         current,
         action="merged",
         changes={"status": "closed", "closed_at": _now(), "closed_by": identity.subject, "merged_into": data.into},
-        event_type=events.TICKET_MERGED,
+        event_type=published.TICKET_MERGED,
     )
     await repository.add_note(
         conn,

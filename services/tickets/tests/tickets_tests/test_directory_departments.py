@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from kit.db.database import Database
 from kit.events import CloudEvent, EventConsumer, new_event
-from kit.events.deadletters import list_dead_letters
-from kit.testing.events import consumer_settled, eventually, publish_copy
 from tickets.directory.models import Department
+
+from .support import consume, dead_letters
 
 pytestmark = pytest.mark.parametrize("directory_consumer", ["tickets-departments"], indirect=True)
 
@@ -66,9 +66,7 @@ async def test_a_department_is_kept_at_its_latest_version_whatever_the_order(
         _event("updated", "artland", _department("artland", 2, name="Bürgerservice")),
         created,
     )
-    for event in events:
-        await publish_copy(nats_client, event)
-    await eventually(lambda: consumer_settled(nats_client, directory_consumer, len(events)))
+    await consume(nats_client, directory_consumer, *events)
 
     assert await _departments(database, "artland") == [
         {
@@ -95,9 +93,7 @@ async def test_a_deleted_department_stays_for_its_tickets_and_is_not_revived(
         _event("deleted", "artland", _department("artland", 2, name="Bürgerservice")),
         _event("updated", "artland", _department("artland", 2, name="Bürgerservice")),
     )
-    for event in events:
-        await publish_copy(nats_client, event)
-    await eventually(lambda: consumer_settled(nats_client, directory_consumer, len(events)))
+    await consume(nats_client, directory_consumer, *events)
 
     [row] = await _departments(database, "artland")
     assert (row["name"], row["version"], row["deleted"]) == ("Bürgerservice", 2, True)
@@ -106,15 +102,14 @@ async def test_a_deleted_department_stays_for_its_tickets_and_is_not_revived(
 async def test_a_department_of_another_tenant_is_dead_lettered(
     database: Database, nats_client: NATS, directory_consumer: EventConsumer
 ) -> None:
-    await publish_copy(nats_client, _event("created", "artland", _department("oldenburg", 1)))
-    await publish_copy(nats_client, _event("created", "oldenburg", _department("oldenburg", 1)))
-    await eventually(lambda: consumer_settled(nats_client, directory_consumer, 2))
+    await consume(
+        nats_client,
+        directory_consumer,
+        _event("created", "artland", _department("oldenburg", 1)),
+        _event("created", "oldenburg", _department("oldenburg", 1)),
+    )
 
-    letters = [
-        letter
-        for letter in await list_dead_letters(nats_client.jetstream())
-        if letter.consumer == directory_consumer.name
-    ]
+    letters = await dead_letters(nats_client, directory_consumer)
     assert [letter.original_subject for letter in letters] == ["tenants.artland.department.created.v1"]
     assert "data names oldenburg" in letters[0].error
     assert await _departments(database, "artland") == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import pytest
 from nats.aio.client import Client as NATS
 from sqlalchemy import select
@@ -12,37 +13,16 @@ from sqlalchemy import select
 from businesstime import BusinessHours, NextWorkingDayEnd
 from kit.db.database import Database
 from kit.events import CloudEvent, EventConsumer, new_event
-from kit.events.deadletters import list_dead_letters
-from kit.testing.events import consumer_settled, eventually, publish_copy
-from tickets.directory import service as directory
 from tickets.directory.models import ContractVersion
 from tickets.directory.terms import TermsInForce, terms_in_force
-from tickets.events.consumed import ContractVersionAddedV1, TenantStateV1
+
+from .support import TERMS, add_contract, consume, dead_letters, know_tenants
 
 consuming_contracts = pytest.mark.parametrize("directory_consumer", ["tickets-contracts"], indirect=True)
 
-OFFICE_HOURS = [{"start": "08:00", "end": "18:00"}]
-
-
-def _terms(deadline: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    return {
-        "term": {"start": "2026-01-01", "end": None, "trial_end": None, "notice_period_months": 3},
-        "channels": ["phone", "email"],
-        "scope": "115",
-        "service_level": {"target_percent": 75.0, "threshold_seconds": 30, "variant": 1, "short_abandon_seconds": 0},
-        "max_average_speed_of_answer_seconds": None,
-        "first_contact_resolution_target_percent": None,
-        "forwarding_deadline": deadline,
-        "reachability": dict.fromkeys(("monday", "tuesday", "wednesday", "thursday", "friday"), OFFICE_HOURS),
-        "closure_days": [],
-        "price": {"model": "per_minute", "cents_per_minute": 115, "annual_base_fee_cents": 0},
-        "personal_data_retention_days": 90,
-        **changes,
-    }
-
-
-BUSINESS_HOURS_24 = {"rule": "business_hours", "hours": 24}
+# TERMS forward within 24 business hours; the other rule:
 NEXT_WORKING_DAY = {"rule": "next_working_day_end"}
+ARTLAND = {"artland": "Samtgemeinde Artland"}
 
 
 def _contract(tenant_id: str, version: int, effective_from: datetime, terms: dict[str, Any]) -> dict[str, Any]:
@@ -70,27 +50,6 @@ async def _versions(database: Database, tenant_id: str) -> list[dict[str, Any]]:
     return [dict(row) for row in await database.fetch_all(tenant_id, select(*columns))]
 
 
-async def _known(
-    database: Database, tenant_id: str, *contracts: dict[str, Any], state: str | None = "NI", version: int = 1
-) -> None:
-    """The tenant and its contract versions as the consumers record them."""
-    tenant = {
-        "id": tenant_id,
-        "name": tenant_id.title(),
-        "state": state,
-        "time_zone": "Europe/Berlin",
-        "open311_jurisdiction_id": f"{tenant_id}.example",
-        "status": "active",
-        "version": version,
-    }
-    async with database.transaction(tenant_id) as session:
-        await directory.tenant_changed(session, tenant=TenantStateV1.model_validate(tenant), at=datetime.now(UTC))
-        for contract in contracts:
-            await directory.contract_version_added(
-                session, contract=ContractVersionAddedV1.model_validate(contract), terms=contract["terms"]
-            )
-
-
 async def _in_force(database: Database, tenant_id: str, at: datetime) -> TermsInForce | None:
     async with database.lean_transaction(tenant_id) as conn:
         return await terms_in_force(conn, at)
@@ -100,18 +59,16 @@ async def _in_force(database: Database, tenant_id: str, at: datetime) -> TermsIn
 async def test_a_contract_version_is_kept_as_published_once_and_only_for_its_tenant(
     database: Database, nats_client: NATS, directory_consumer: EventConsumer
 ) -> None:
-    terms = _terms(BUSINESS_HOURS_24)
-    event = _version_added("artland", _contract("artland", 1, datetime(2026, 1, 1, tzinfo=UTC), terms))
-    changed = _contract("artland", 1, datetime(2026, 2, 1, tzinfo=UTC), _terms(NEXT_WORKING_DAY))
+    event = _version_added("artland", _contract("artland", 1, datetime(2026, 1, 1, tzinfo=UTC), TERMS))
+    changed = _contract(
+        "artland", 1, datetime(2026, 2, 1, tzinfo=UTC), TERMS | {"forwarding_deadline": NEXT_WORKING_DAY}
+    )
 
-    await publish_copy(nats_client, event)
-    await eventually(lambda: consumer_settled(nats_client, directory_consumer, 1))
-    await publish_copy(nats_client, event)
-    await publish_copy(nats_client, _version_added("artland", changed))
-    await eventually(lambda: consumer_settled(nats_client, directory_consumer, 3))
+    await consume(nats_client, directory_consumer, event)
+    await consume(nats_client, directory_consumer, event, _version_added("artland", changed))
 
     assert await _versions(database, "artland") == [
-        {"tenant_id": "artland", "version": 1, "effective_from": datetime(2026, 1, 1, tzinfo=UTC), "terms": terms}
+        {"tenant_id": "artland", "version": 1, "effective_from": datetime(2026, 1, 1, tzinfo=UTC), "terms": TERMS}
     ]
     assert await _versions(database, "oldenburg") == []
 
@@ -121,22 +78,17 @@ async def test_a_contract_for_another_tenant_or_with_unreadable_terms_is_dead_le
     database: Database, nats_client: NATS, directory_consumer: EventConsumer
 ) -> None:
     effective = datetime(2026, 1, 1, tzinfo=UTC)
-    await publish_copy(
-        nats_client, _version_added("artland", _contract("oldenburg", 1, effective, _terms(NEXT_WORKING_DAY)))
+    next_working_day = TERMS | {"forwarding_deadline": NEXT_WORKING_DAY}
+    weekly = TERMS | {"forwarding_deadline": {"rule": "weekly"}}
+    await consume(
+        nats_client,
+        directory_consumer,
+        _version_added("artland", _contract("oldenburg", 1, effective, next_working_day)),
+        _version_added("artland", _contract("artland", 1, effective, weekly)),
+        _version_added("artland", _contract("artland", 2, effective, next_working_day)),
     )
-    await publish_copy(
-        nats_client, _version_added("artland", _contract("artland", 1, effective, _terms({"rule": "weekly"})))
-    )
-    await publish_copy(
-        nats_client, _version_added("artland", _contract("artland", 2, effective, _terms(NEXT_WORKING_DAY)))
-    )
-    await eventually(lambda: consumer_settled(nats_client, directory_consumer, 3))
 
-    letters = [
-        letter
-        for letter in await list_dead_letters(nats_client.jetstream())
-        if letter.consumer == directory_consumer.name
-    ]
+    letters = await dead_letters(nats_client, directory_consumer)
     assert [letter.original_subject for letter in letters] == ["tenants.artland.contract.version_added.v1"] * 2
     assert "data names oldenburg" in letters[0].error
     assert "terms.forwarding_deadline" in letters[1].error
@@ -144,14 +96,20 @@ async def test_a_contract_for_another_tenant_or_with_unreadable_terms_is_dead_le
     assert await _versions(database, "oldenburg") == []
 
 
-async def test_the_version_in_force_at_an_instant_is_the_latest_that_took_effect_by_then(database: Database) -> None:
+async def test_the_version_in_force_at_an_instant_is_the_latest_that_took_effect_by_then(
+    database: Database, admin: asyncpg.Connection
+) -> None:
     first, second = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC)
-    await _known(
-        database,
+    await know_tenants(admin, ARTLAND)
+    await add_contract(
+        admin,
         "artland",
-        _contract("artland", 2, second, _terms(NEXT_WORKING_DAY, personal_data_retention_days=30)),
-        _contract("artland", 1, first, _terms(BUSINESS_HOURS_24)),
+        version=2,
+        effective_from=second,
+        forwarding_deadline=NEXT_WORKING_DAY,
+        personal_data_retention_days=30,
     )
+    await add_contract(admin, "artland", version=1, effective_from=first)
 
     before = await _in_force(database, "artland", datetime(2025, 12, 31, 23, 59, tzinfo=UTC))
     between = await _in_force(database, "artland", datetime(2026, 6, 30, 12, tzinfo=UTC))
@@ -177,10 +135,11 @@ async def test_the_version_in_force_at_an_instant_is_the_latest_that_took_effect
     assert await _in_force(database, "oldenburg", datetime(2026, 6, 30, tzinfo=UTC)) is None
 
 
-async def test_forwarded_friday_at_five_is_due_wednesday_at_eleven_after_24_business_hours(database: Database) -> None:
-    await _known(
-        database, "artland", _contract("artland", 1, datetime(2026, 1, 1, tzinfo=UTC), _terms(BUSINESS_HOURS_24))
-    )
+async def test_forwarded_friday_at_five_is_due_wednesday_at_eleven_after_24_business_hours(
+    database: Database, admin: asyncpg.Connection
+) -> None:
+    await know_tenants(admin, ARTLAND)
+    await add_contract(admin, "artland", effective_from=datetime(2026, 1, 1, tzinfo=UTC))
     forwarded = datetime(2026, 3, 6, 16, tzinfo=UTC)  # Friday 17:00 in Berlin (CET)
 
     terms = await _in_force(database, "artland", forwarded)
@@ -191,15 +150,19 @@ async def test_forwarded_friday_at_five_is_due_wednesday_at_eleven_after_24_busi
     assert terms.calendar.due(forwarded, terms.rule) == datetime(2026, 3, 11, 10, tzinfo=UTC)
 
 
-async def test_the_calendar_counts_the_states_holidays_split_shifts_and_closure_days(database: Database) -> None:
+async def test_the_calendar_counts_the_states_holidays_split_shifts_and_closure_days(
+    database: Database, admin: asyncpg.Connection
+) -> None:
     split = [{"start": "08:00", "end": "12:00"}, {"start": "13:00", "end": "16:00"}]
-    terms = _terms(
-        NEXT_WORKING_DAY,
-        reachability={"monday": split, "tuesday": split, "thursday": split, "friday": split},
-        closure_days=[{"first": "2025-11-03", "last": "2025-11-03", "reason": "Betriebsausflug"}],
-    )
-    await _known(database, "artland", _contract("artland", 1, datetime(2025, 1, 1, tzinfo=UTC), terms))
-    await _known(database, "minden", _contract("minden", 1, datetime(2025, 1, 1, tzinfo=UTC), terms), state="NW")
+    terms: dict[str, Any] = {
+        "forwarding_deadline": NEXT_WORKING_DAY,
+        "reachability": {"monday": split, "tuesday": split, "thursday": split, "friday": split},
+        "closure_days": [{"first": "2025-11-03", "last": "2025-11-03", "reason": "Betriebsausflug"}],
+    }
+    await know_tenants(admin, ARTLAND, state="NI")
+    await know_tenants(admin, {"minden": "Stadt Minden"}, state="NW")
+    for tenant_id in ("artland", "minden"):
+        await add_contract(admin, tenant_id, effective_from=datetime(2025, 1, 1, tzinfo=UTC), **terms)
     forwarded = datetime(2025, 10, 30, 10, tzinfo=UTC)  # Thursday; Friday is Reformation Day in Lower Saxony
 
     artland = await _in_force(database, "artland", forwarded)
@@ -218,14 +181,16 @@ async def test_the_calendar_counts_the_states_holidays_split_shifts_and_closure_
     )
 
 
-async def test_terms_built_once_are_reused_until_the_tenants_time_zone_or_state_changes(database: Database) -> None:
-    contract = _contract("artland", 1, datetime(2026, 1, 1, tzinfo=UTC), _terms(BUSINESS_HOURS_24))
-    await _known(database, "artland", contract)
+async def test_terms_built_once_are_reused_until_the_tenants_time_zone_or_state_changes(
+    database: Database, admin: asyncpg.Connection
+) -> None:
+    await know_tenants(admin, ARTLAND)
+    await add_contract(admin, "artland", effective_from=datetime(2026, 1, 1, tzinfo=UTC))
     at = datetime(2026, 3, 6, 16, tzinfo=UTC)
 
     first = await _in_force(database, "artland", at)
     again = await _in_force(database, "artland", at)
-    await _known(database, "artland", state="HB", version=2)
+    await admin.execute("UPDATE known_tenants SET state = 'HB', version = 2 WHERE tenant_id = 'artland'")
     moved = await _in_force(database, "artland", at)
 
     assert first is not None

@@ -10,11 +10,11 @@ from sqlalchemy import bindparam, select
 
 from kit.db.database import Database
 from kit.events import CloudEvent, EventConsumer, new_event
-from kit.events.deadletters import list_dead_letters
 from kit.events.outbox import inbox
-from kit.testing.events import consumer_settled, eventually, publish_copy
 from tickets.directory.models import KnownTenant
 from tickets.directory.terms import tenant_served
+
+from .support import consume, dead_letters
 
 
 def _tenant(tenant_id: str, *, version: int = 1, status: str = "onboarding", **changes: Any) -> dict[str, Any]:
@@ -62,11 +62,9 @@ async def test_tenant_created_is_kept_once_and_only_for_its_tenant(
 ) -> None:
     event = _event("created", "artland", _tenant("artland"))
 
-    await publish_copy(nats_client, event)
-    await eventually(lambda: consumer_settled(nats_client, directory_consumer, 1))
+    await consume(nats_client, directory_consumer, event)
     first = await _known_tenants(database, "artland")
-    await publish_copy(nats_client, event)
-    await eventually(lambda: consumer_settled(nats_client, directory_consumer, 2))
+    await consume(nats_client, directory_consumer, event)
 
     assert [{key: value for key, value in row.items() if key != "received_at"} for row in first] == [
         {
@@ -97,16 +95,15 @@ async def test_unreadable_events_are_dead_lettered_and_the_next_is_handled(
 ) -> None:
     nameless = _tenant("artland")
     del nameless["name"]
-    await publish_copy(nats_client, _event("created", "artland", nameless))
-    await publish_copy(nats_client, _event("created", "artland", _tenant("oldenburg", name="Stadt Oldenburg")))
-    await publish_copy(nats_client, _event("created", "oldenburg", _tenant("oldenburg", name="Stadt Oldenburg")))
-    await eventually(lambda: consumer_settled(nats_client, directory_consumer, 3))
+    await consume(
+        nats_client,
+        directory_consumer,
+        _event("created", "artland", nameless),
+        _event("created", "artland", _tenant("oldenburg", name="Stadt Oldenburg")),
+        _event("created", "oldenburg", _tenant("oldenburg", name="Stadt Oldenburg")),
+    )
 
-    letters = [
-        letter
-        for letter in await list_dead_letters(nats_client.jetstream())
-        if letter.consumer == directory_consumer.name
-    ]
+    letters = await dead_letters(nats_client, directory_consumer)
     assert [letter.original_subject for letter in letters] == ["tenants.artland.tenant.created.v1"] * 2
     assert "name: Field required" in letters[0].error
     assert "data names oldenburg" in letters[1].error
@@ -123,9 +120,7 @@ async def test_a_later_version_wins_whatever_order_the_events_arrive_in(
         _event("status_changed", "artland", _tenant("artland", version=4, status="suspended", state="NW")),
         _event("status_changed", "artland", _tenant("artland", version=3, status="active", state="HB")),
     )
-    for event in events:
-        await publish_copy(nats_client, event)
-    await eventually(lambda: consumer_settled(nats_client, directory_consumer, len(events)))
+    await consume(nats_client, directory_consumer, *events)
 
     [row] = await _known_tenants(database, "artland")
     assert (row["version"], row["status"], row["state"], row["time_zone"]) == (4, "suspended", "NW", "Europe/Berlin")

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import asyncpg
-import pytest
 
 from kit.db.database import Database
 from kit.testing.events import eventually
@@ -19,6 +15,8 @@ from kit.worker import Worker
 from tickets.personal.sweep import RetentionSweep, retention_sweep
 from tickets.settings import TicketsSettings
 
+from .support import TENANTS, add_contact, add_contract, add_note, add_ticket, know_tenants
+
 NOW = datetime.now(UTC)
 
 
@@ -26,47 +24,18 @@ def ago(days: float) -> datetime:
     return NOW - timedelta(days=days)
 
 
-@pytest.fixture
-async def admin(scratch: ScratchDatabase) -> AsyncIterator[asyncpg.Connection]:
-    """The superuser, who writes the fixtures and sees what was really stored, whatever the tenant."""
-    conn = await asyncpg.connect(scratch.admin_url)
-    yield conn
-    await conn.close()
-
-
-async def serve(admin: asyncpg.Connection, *tenant_ids: str) -> None:
-    await admin.executemany(
-        "INSERT INTO known_tenants (tenant_id, name, created_at) VALUES ($1, $1, now())",
-        [(tenant_id,) for tenant_id in tenant_ids],
-    )
-
-
-async def contract(
-    admin: asyncpg.Connection, tenant_id: str, version: int, effective_from: datetime, **terms: Any
-) -> None:
-    await admin.execute(
-        "INSERT INTO contract_versions (tenant_id, version, effective_from, terms) VALUES ($1, $2, $3, $4::jsonb)",
-        tenant_id,
-        version,
-        effective_from,
-        json.dumps({"deadline_rule": "next_working_day", **terms}),
-    )
-
-
 async def contact(admin: asyncpg.Connection, tenant_id: str, *, ended_days_ago: float) -> uuid.UUID:
-    contact_id = uuid.uuid4()
-    ended_at = ago(ended_days_ago)
-    await admin.execute(
-        "INSERT INTO contacts (tenant_id, id, channel, started_at, ended_at, agent, outcome, summary,"
-        " caller_name, caller_phone, caller_email, caller_address)"
-        " VALUES ($1, $2, 'phone', $3, $4, 'agent-kruse', 'forwarded', 'Sperrmüll vor dem Haus',"
-        " 'Erika Mustermann', '+4954311800', 'erika@example.org', 'Hauptstraße 5')",
+    return await add_contact(
+        admin,
         tenant_id,
-        contact_id,
-        ended_at - timedelta(minutes=4),
-        ended_at,
+        ended_at=ago(ended_days_ago),
+        agent="agent-kruse",
+        summary="Sperrmüll vor dem Haus",
+        caller_name="Erika Mustermann",
+        caller_phone="+4954311800",
+        caller_email="erika@example.org",
+        caller_address="Hauptstraße 5",
     )
-    return contact_id
 
 
 async def ticket(
@@ -78,28 +47,20 @@ async def ticket(
     answered_days_ago: float | None = None,
     closed_days_ago: float | None = None,
 ) -> uuid.UUID:
-    ticket_id = uuid.uuid4()
     answered_at = None if answered_days_ago is None else ago(answered_days_ago)
-    closed_at = None if closed_days_ago is None else ago(closed_days_ago)
-    await admin.execute(
-        "INSERT INTO tickets (tenant_id, id, contact_id, status, subject, forwarded_at, forwarded_by,"
-        " answered_at, answer, closed_at, address)"
-        " VALUES ($1, $2, $3, $4, 'Sperrmüll bei Mustermann', $5, 'agent-kruse', $6, $7, $8, 'Hauptstraße 5')",
+    ticket_id = await add_ticket(
+        admin,
         tenant_id,
-        ticket_id,
-        contact_id,
-        status,
-        ago(60),
-        answered_at,
-        None if answered_at is None else "Abholung am Montag",
-        closed_at,
+        contact_id=contact_id,
+        forwarded_at=ago(60),
+        status=status,
+        subject="Sperrmüll bei Mustermann",
+        answered_at=answered_at,
+        answer=None if answered_at is None else "Abholung am Montag",
+        closed_at=None if closed_days_ago is None else ago(closed_days_ago),
+        address="Hauptstraße 5",
     )
-    await admin.execute(
-        "INSERT INTO ticket_notes (tenant_id, id, ticket_id, author, body) VALUES ($1, $2, $3, 'office', 'Ruft an')",
-        tenant_id,
-        uuid.uuid4(),
-        ticket_id,
-    )
+    await add_note(admin, tenant_id, ticket_id, author="office", body="Ruft an")
     return ticket_id
 
 
@@ -111,12 +72,16 @@ async def anonymised(admin: asyncpg.Connection) -> set[uuid.UUID]:
 async def test_old_contacts_lose_their_data_under_each_tenants_period_but_not_recent_or_open_ones(
     database: Database, admin: asyncpg.Connection
 ) -> None:
-    await serve(admin, "artland", "oldenburg", "muenchen", "hannover")
-    await contract(admin, "artland", 1, ago(400), personal_data_retention_days=365)
-    await contract(admin, "artland", 2, ago(100), personal_data_retention_days=30)
-    await contract(admin, "artland", 3, NOW + timedelta(days=10), personal_data_retention_days=1)
-    await contract(admin, "oldenburg", 1, ago(500), personal_data_retention_days=365)
-    await contract(admin, "hannover", 1, NOW + timedelta(days=1), personal_data_retention_days=1)
+    await know_tenants(admin, TENANTS | {"hannover": "Landeshauptstadt Hannover"})
+    await add_contract(admin, "artland", version=1, effective_from=ago(400), personal_data_retention_days=365)
+    await add_contract(admin, "artland", version=2, effective_from=ago(100), personal_data_retention_days=30)
+    await add_contract(
+        admin, "artland", version=3, effective_from=NOW + timedelta(days=10), personal_data_retention_days=1
+    )
+    await add_contract(admin, "oldenburg", version=1, effective_from=ago(500), personal_data_retention_days=365)
+    await add_contract(
+        admin, "hannover", version=1, effective_from=NOW + timedelta(days=1), personal_data_retention_days=1
+    )
     old = await contact(admin, "artland", ended_days_ago=40)
     also_old = await contact(admin, "artland", ended_days_ago=31)
     recent = await contact(admin, "artland", ended_days_ago=10)
@@ -182,8 +147,8 @@ async def test_old_contacts_lose_their_data_under_each_tenants_period_but_not_re
 async def test_a_tenant_without_a_contract_in_force_is_left_alone(
     database: Database, admin: asyncpg.Connection
 ) -> None:
-    await serve(admin, "artland")
-    await contract(admin, "artland", 1, ago(10), deadline_rule="business_hours")
+    await know_tenants(admin, {"artland": "Samtgemeinde Artland"})
+    await add_contract(admin, "artland", effective_from=ago(10), personal_data_retention_days=None)
     old = await contact(admin, "artland", ended_days_ago=4000)
 
     swept = await RetentionSweep(database=database, every=3600).run_once()
@@ -195,8 +160,8 @@ async def test_a_tenant_without_a_contract_in_force_is_left_alone(
 async def test_the_worker_runs_the_sweep_every_period_until_it_is_stopped(
     database: Database, admin: asyncpg.Connection, scratch: ScratchDatabase
 ) -> None:
-    await serve(admin, "artland")
-    await contract(admin, "artland", 1, ago(100), personal_data_retention_days=30)
+    await know_tenants(admin, {"artland": "Samtgemeinde Artland"})
+    await add_contract(admin, "artland", effective_from=ago(100), personal_data_retention_days=30)
     first = await contact(admin, "artland", ended_days_ago=40)
     settings = TicketsSettings(environment="test", database_url=scratch.runtime_url, retention_sweep_seconds=0.05)
     sweep = retention_sweep(Worker(service="tickets", settings=settings, database=database))

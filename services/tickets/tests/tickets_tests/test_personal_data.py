@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from kit.app import create_service_app
 from kit.db.database import Database
 from kit.identity import Identity
-from kit.testing.checks import service_client
-from kit.testing.infra import InfraServers, ScratchDatabase
 from kit.testing.keys import SigningKeys
-from tickets.personal.endpoints import router
 from tickets.personal.service import record_personal_read
-from tickets.settings import get_settings
+
+from .support import PASSPORT_KEY, add_contact, add_note, add_ticket, admin_rows, insert
 
 ARTLAND = "/v1/tenants/artland/contacts/personal-data"
 ERIKA_PHONE = "+4954311800"
@@ -29,34 +24,8 @@ ERIKA_EMAIL = "Erika.Mustermann@Example.org"
 NOW = datetime.now(UTC)
 
 
-def _personal_data_app() -> FastAPI:
-    return create_service_app(
-        get_settings(), title="Zentrale tickets", description="Callers' personal data", routers=[router]
-    )
-
-
-@pytest.fixture
-async def client(
-    scratch: ScratchDatabase, servers: InfraServers, keys: SigningKeys, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with service_client(
-        _personal_data_app,
-        get_settings,
-        prefix="TICKETS",
-        database=scratch,
-        servers=servers,
-        keys=keys,
-        monkeypatch=monkeypatch,
-    ) as api:
-        yield api
-
-
-async def _admin(database: ScratchDatabase) -> asyncpg.Connection:
-    return await asyncpg.connect(database.admin_url)
-
-
-async def add_contact(
-    conn: asyncpg.Connection,
+async def _contact(
+    admin: asyncpg.Connection,
     tenant_id: str,
     *,
     phone: str | None = None,
@@ -64,67 +33,63 @@ async def add_contact(
     name: str | None = "Erika Mustermann",
     started_at: datetime = NOW - timedelta(days=3),
 ) -> uuid.UUID:
-    contact_id = uuid.uuid4()
-    await conn.execute(
-        "INSERT INTO contacts (tenant_id, id, channel, started_at, ended_at, agent, description_ids, leika_key,"
-        " summary, outcome, caller_name, caller_phone, caller_email, caller_address)"
-        " VALUES ($1, $2, 'phone', $3, $3::timestamptz + interval '4 minutes', 'agent-kruse', $4, '99085001012000',"
-        " 'Fragt nach ihrem Reisepass, Hauptstraße 5', 'forwarded', $5, $6, $7, 'Hauptstraße 5, 49610 Quakenbrück')",
+    return await add_contact(
+        admin,
         tenant_id,
-        contact_id,
-        started_at,
-        [uuid.UUID(int=7)],
-        name,
-        phone,
-        email,
+        started_at=started_at,
+        ended_at=started_at + timedelta(minutes=4),
+        agent="agent-kruse",
+        description_ids=[uuid.UUID(int=7)],
+        leika_key=PASSPORT_KEY,
+        summary="Fragt nach ihrem Reisepass, Hauptstraße 5",
+        caller_name=name,
+        caller_phone=phone,
+        caller_email=email,
+        caller_address="Hauptstraße 5, 49610 Quakenbrück",
     )
-    return contact_id
 
 
-async def add_ticket(conn: asyncpg.Connection, tenant_id: str, contact_id: uuid.UUID) -> uuid.UUID:
-    ticket_id = uuid.uuid4()
-    await conn.execute(
-        "INSERT INTO tickets (tenant_id, id, contact_id, status, subject, leika_key, forwarded_at, forwarded_by,"
-        " answered_at, answered_by, answer_channel, answer, address, latitude, longitude)"
-        " VALUES ($1, $2, $3, 'answered', 'Reisepass von Frau Mustermann', '99085001012000', $4, 'agent-kruse',"
-        " $4::timestamptz + interval '1 day', 'office-brandt', 'callback', 'Pass liegt zur Abholung bereit',"
-        " 'Hauptstraße 5', 52.68, 7.95)",
+async def _ticket(admin: asyncpg.Connection, tenant_id: str, contact_id: uuid.UUID) -> uuid.UUID:
+    forwarded_at = NOW - timedelta(days=3)
+    ticket_id = await add_ticket(
+        admin,
         tenant_id,
-        ticket_id,
-        contact_id,
-        NOW - timedelta(days=3),
+        contact_id=contact_id,
+        forwarded_at=forwarded_at,
+        status="answered",
+        subject="Reisepass von Frau Mustermann",
+        leika_key=PASSPORT_KEY,
+        answered_at=forwarded_at + timedelta(days=1),
+        answered_by="office-brandt",
+        answer_channel="callback",
+        answer="Pass liegt zur Abholung bereit",
+        address="Hauptstraße 5",
+        latitude=52.68,
+        longitude=7.95,
     )
-    await conn.execute(
-        "INSERT INTO ticket_notes (tenant_id, id, ticket_id, author, body)"
-        " VALUES ($1, $2, $3, 'office-brandt', 'Frau Mustermann ruft ab 14 Uhr zurück')",
-        tenant_id,
-        uuid.uuid4(),
-        ticket_id,
-    )
-    await conn.execute(
-        "INSERT INTO ticket_changes (tenant_id, ticket_id, actor, action, before, after)"
-        " VALUES ($1, $2, 'office-brandt', 'updated', $3::jsonb, $4::jsonb)",
-        tenant_id,
-        ticket_id,
-        json.dumps({"subject": "Pass Mustermann", "priority": "normal"}),
-        json.dumps({"subject": "Reisepass von Frau Mustermann", "priority": "high"}),
+    await add_note(admin, tenant_id, ticket_id, author="office-brandt", body="Frau Mustermann ruft ab 14 Uhr zurück")
+    await insert(
+        admin,
+        "ticket_changes",
+        tenant_id=tenant_id,
+        ticket_id=ticket_id,
+        actor="office-brandt",
+        action="updated",
+        before=json.dumps({"subject": "Pass Mustermann", "priority": "normal"}),
+        after=json.dumps({"subject": "Reisepass von Frau Mustermann", "priority": "high"}),
     )
     return ticket_id
 
 
-async def callers(database: ScratchDatabase) -> dict[str, Any]:
+async def callers(admin: asyncpg.Connection) -> dict[str, Any]:
     """Erika in artland (by phone on one contact, by e-mail on another, with a ticket), Max in artland, and a
     Münchner with Erika's phone number."""
-    conn = await _admin(database)
-    try:
-        by_phone = await add_contact(conn, "artland", phone=ERIKA_PHONE, started_at=NOW - timedelta(days=5))
-        by_email = await add_contact(conn, "artland", email=ERIKA_EMAIL, name=None)
-        ticket = await add_ticket(conn, "artland", by_email)
-        max_contact = await add_contact(conn, "artland", phone="+495410000", name="Max Meier")
-        max_ticket = await add_ticket(conn, "artland", max_contact)
-        muenchen = await add_contact(conn, "muenchen", phone=ERIKA_PHONE, name="Erika aus München")
-    finally:
-        await conn.close()
+    by_phone = await _contact(admin, "artland", phone=ERIKA_PHONE, started_at=NOW - timedelta(days=5))
+    by_email = await _contact(admin, "artland", email=ERIKA_EMAIL, name=None)
+    ticket = await _ticket(admin, "artland", by_email)
+    max_contact = await _contact(admin, "artland", phone="+495410000", name="Max Meier")
+    max_ticket = await _ticket(admin, "artland", max_contact)
+    muenchen = await _contact(admin, "muenchen", phone=ERIKA_PHONE, name="Erika aus München")
     return {
         "by_phone": by_phone,
         "by_email": by_email,
@@ -135,26 +100,18 @@ async def callers(database: ScratchDatabase) -> dict[str, Any]:
     }
 
 
-async def rows(database: ScratchDatabase, query: str, *args: Any) -> list[dict[str, Any]]:
-    conn = await _admin(database)
-    try:
-        return [dict(row.items()) for row in await conn.fetch(query, *args)]
-    finally:
-        await conn.close()
-
-
-async def snapshot(database: ScratchDatabase) -> list[list[dict[str, Any]]]:
+async def snapshot(admin: asyncpg.Connection) -> list[list[dict[str, Any]]]:
     """Every row of the tables personal data live in, as the superuser sees them."""
     return [
-        await rows(database, f"SELECT * FROM {table} ORDER BY tenant_id, id")
+        await admin_rows(admin, f"SELECT * FROM {table} ORDER BY tenant_id, id")
         for table in ("contacts", "tickets", "ticket_notes", "ticket_changes", "personal_data_accesses")
     ]
 
 
 async def test_export_gives_one_callers_contacts_tickets_and_notes_and_is_audited(
-    client: httpx.AsyncClient, scratch: ScratchDatabase, keys: SigningKeys
+    client: httpx.AsyncClient, admin: asyncpg.Connection, keys: SigningKeys
 ) -> None:
-    known = await callers(scratch)
+    known = await callers(admin)
     host_admin = keys.headers_for("artland", "tenant_admin", subject="dsb-oldenburg", home="oldenburg")
 
     answer = await client.post(
@@ -193,8 +150,8 @@ async def test_export_gives_one_callers_contacts_tickets_and_notes_and_is_audite
     assert [note["body"] for note in ticket["notes"]] == ["Frau Mustermann ruft ab 14 Uhr zurück"]
     assert contacts[1]["tickets"] == []
     assert [contact["id"] for contact in by_phone_only.json()["contacts"]] == [str(known["by_phone"])]
-    audit = await rows(
-        scratch, "SELECT tenant_id, actor, actor_tenant, action, contact_ids, request_id FROM personal_data_accesses"
+    audit = await admin_rows(
+        admin, "SELECT tenant_id, actor, actor_tenant, action, contact_ids, request_id FROM personal_data_accesses"
     )
     assert sorted(audit, key=lambda row: row["actor"]) == [
         {
@@ -217,9 +174,9 @@ async def test_export_gives_one_callers_contacts_tickets_and_notes_and_is_audite
 
 
 async def test_an_export_that_finds_nobody_is_empty_and_audited_too(
-    client: httpx.AsyncClient, scratch: ScratchDatabase, keys: SigningKeys
+    client: httpx.AsyncClient, admin: asyncpg.Connection, keys: SigningKeys
 ) -> None:
-    await callers(scratch)
+    await callers(admin)
 
     answer = await client.post(
         f"{ARTLAND}/export", json={"email": "nobody@example.org"}, headers=keys.headers_for("artland", "operator")
@@ -227,30 +184,30 @@ async def test_an_export_that_finds_nobody_is_empty_and_audited_too(
 
     assert answer.status_code == 200, answer.text
     assert answer.json()["contacts"] == []
-    audit = await rows(scratch, "SELECT actor_tenant, action, contact_ids FROM personal_data_accesses")
+    audit = await admin_rows(admin, "SELECT actor_tenant, action, contact_ids FROM personal_data_accesses")
     assert audit == [{"actor_tenant": "artland", "action": "export", "contact_ids": []}]
 
 
 async def test_erasure_anonymises_the_caller_keeps_the_facts_and_a_second_erasure_changes_nothing(
-    client: httpx.AsyncClient, scratch: ScratchDatabase, keys: SigningKeys
+    client: httpx.AsyncClient, admin: asyncpg.Connection, keys: SigningKeys
 ) -> None:
-    known = await callers(scratch)
-    admin = keys.headers_for("artland", "tenant_admin", subject="dsb-artland")
+    known = await callers(admin)
+    tenant_admin = keys.headers_for("artland", "tenant_admin", subject="dsb-artland")
     body = {"phone": "+49 (5431) 1800", "email": ERIKA_EMAIL.upper()}
     facts = "SELECT id, channel, started_at, ended_at, agent, description_ids, leika_key, outcome FROM contacts"
     ticket_facts = "SELECT id, status, forwarded_at, answered_at, answered_by, answer_channel, closed_at FROM tickets"
-    facts_before = await rows(scratch, f"{facts} ORDER BY id")
-    ticket_facts_before = await rows(scratch, f"{ticket_facts} ORDER BY id")
+    facts_before = await admin_rows(admin, f"{facts} ORDER BY id")
+    ticket_facts_before = await admin_rows(admin, f"{ticket_facts} ORDER BY id")
 
-    first = await client.post(f"{ARTLAND}/erasure", json=body, headers=admin)
-    after_first = await snapshot(scratch)
-    second = await client.post(f"{ARTLAND}/erasure", json=body, headers=admin)
+    first = await client.post(f"{ARTLAND}/erasure", json=body, headers=tenant_admin)
+    after_first = await snapshot(admin)
+    second = await client.post(f"{ARTLAND}/erasure", json=body, headers=tenant_admin)
 
     assert first.status_code == 200, first.text
     assert first.json() == {"contacts": 2, "tickets": 1, "notes": 1}
     assert second.json() == {"contacts": 0, "tickets": 0, "notes": 0}
-    erased = await rows(
-        scratch,
+    erased = await admin_rows(
+        admin,
         "SELECT caller_name, caller_phone, caller_email, caller_address, summary, anonymised_at IS NOT NULL AS done"
         " FROM contacts WHERE id = ANY($1::uuid[])",
         [known["by_phone"], known["by_email"]],
@@ -269,8 +226,8 @@ async def test_erasure_anonymises_the_caller_keeps_the_facts_and_a_second_erasur
         ]
         * 2
     )
-    [ticket] = await rows(
-        scratch,
+    [ticket] = await admin_rows(
+        admin,
         "SELECT subject, answer, address, latitude, longitude, version FROM tickets WHERE id = $1",
         known["ticket"],
     )
@@ -282,25 +239,25 @@ async def test_erasure_anonymises_the_caller_keeps_the_facts_and_a_second_erasur
         "longitude": None,
         "version": 2,
     }
-    assert await rows(scratch, "SELECT body FROM ticket_notes WHERE ticket_id = $1", known["ticket"]) == [
+    assert await admin_rows(admin, "SELECT body FROM ticket_notes WHERE ticket_id = $1", known["ticket"]) == [
         {"body": "Anonymisiert"}
     ]
-    [change] = await rows(scratch, "SELECT before, after FROM ticket_changes WHERE ticket_id = $1", known["ticket"])
+    [change] = await admin_rows(admin, "SELECT before, after FROM ticket_changes WHERE ticket_id = $1", known["ticket"])
     assert (json.loads(change["before"]), json.loads(change["after"])) == (
         {"subject": None, "priority": "normal"},
         {"subject": None, "priority": "high"},
     )
-    assert await rows(scratch, f"{facts} ORDER BY id") == facts_before
-    assert await rows(scratch, f"{ticket_facts} ORDER BY id") == ticket_facts_before
-    [max_contact] = await rows(scratch, "SELECT caller_name, summary FROM contacts WHERE id = $1", known["max"])
+    assert await admin_rows(admin, f"{facts} ORDER BY id") == facts_before
+    assert await admin_rows(admin, f"{ticket_facts} ORDER BY id") == ticket_facts_before
+    [max_contact] = await admin_rows(admin, "SELECT caller_name, summary FROM contacts WHERE id = $1", known["max"])
     assert max_contact == {"caller_name": "Max Meier", "summary": "Fragt nach ihrem Reisepass, Hauptstraße 5"}
-    [max_ticket] = await rows(scratch, "SELECT subject FROM tickets WHERE id = $1", known["max_ticket"])
+    [max_ticket] = await admin_rows(admin, "SELECT subject FROM tickets WHERE id = $1", known["max_ticket"])
     assert max_ticket == {"subject": "Reisepass von Frau Mustermann"}
-    [muenchen] = await rows(scratch, "SELECT caller_phone FROM contacts WHERE id = $1", known["muenchen"])
+    [muenchen] = await admin_rows(admin, "SELECT caller_phone FROM contacts WHERE id = $1", known["muenchen"])
     assert muenchen == {"caller_phone": ERIKA_PHONE}
-    [contacts, tickets, notes, changes, _] = await snapshot(scratch)
+    [contacts, tickets, notes, changes, _] = await snapshot(admin)
     assert [contacts, tickets, notes, changes] == after_first[:4]
-    audit = await rows(scratch, "SELECT actor, action, contact_ids FROM personal_data_accesses ORDER BY at")
+    audit = await admin_rows(admin, "SELECT actor, action, contact_ids FROM personal_data_accesses ORDER BY at")
     assert audit == [
         {"actor": "dsb-artland", "action": "erasure", "contact_ids": sorted([known["by_phone"], known["by_email"]])},
         {"actor": "dsb-artland", "action": "erasure", "contact_ids": []},
@@ -308,10 +265,10 @@ async def test_erasure_anonymises_the_caller_keeps_the_facts_and_a_second_erasur
 
 
 async def test_another_tenants_admin_gets_404_and_sees_and_changes_nothing(
-    client: httpx.AsyncClient, scratch: ScratchDatabase, keys: SigningKeys
+    client: httpx.AsyncClient, admin: asyncpg.Connection, keys: SigningKeys
 ) -> None:
-    await callers(scratch)
-    before = await snapshot(scratch)
+    await callers(admin)
+    before = await snapshot(admin)
     muenchen_admin = keys.headers_for("muenchen", "tenant_admin")
 
     answers = [
@@ -322,14 +279,14 @@ async def test_another_tenants_admin_gets_404_and_sees_and_changes_nothing(
 
     assert [answer.status_code for answer in answers] == [404, 404, 404]
     assert all(ERIKA_PHONE not in answer.text for answer in answers)
-    assert await snapshot(scratch) == before
+    assert await snapshot(admin) == before
 
 
 async def test_agents_and_back_office_get_403(
-    client: httpx.AsyncClient, scratch: ScratchDatabase, keys: SigningKeys
+    client: httpx.AsyncClient, admin: asyncpg.Connection, keys: SigningKeys
 ) -> None:
-    await callers(scratch)
-    before = await snapshot(scratch)
+    await callers(admin)
+    before = await snapshot(admin)
 
     answers = [
         await client.post(
@@ -342,7 +299,7 @@ async def test_agents_and_back_office_get_403(
     ]
 
     assert [answer.status_code for answer in answers] == [403, 403, 403]
-    assert await snapshot(scratch) == before
+    assert await snapshot(admin) == before
 
 
 @pytest.mark.parametrize(
@@ -367,22 +324,22 @@ async def test_a_request_that_names_no_caller_or_a_malformed_one_is_422_naming_t
 
 
 async def test_the_audit_lists_newest_first_by_pages_and_by_action(
-    client: httpx.AsyncClient, scratch: ScratchDatabase, keys: SigningKeys
+    client: httpx.AsyncClient, admin: asyncpg.Connection, keys: SigningKeys
 ) -> None:
-    known = await callers(scratch)
-    admin = keys.headers_for("artland", "tenant_admin")
+    known = await callers(admin)
+    tenant_admin = keys.headers_for("artland", "tenant_admin")
     operator = keys.headers_for("artland", "operator", subject="ops-lange")
     await client.post(f"{ARTLAND}/export", json={"phone": ERIKA_PHONE}, headers=operator)
-    await client.post(f"{ARTLAND}/erasure", json={"phone": "+495410000"}, headers=admin)
-    await client.post(f"{ARTLAND}/export", json={"email": ERIKA_EMAIL}, headers=admin)
+    await client.post(f"{ARTLAND}/erasure", json={"phone": "+495410000"}, headers=tenant_admin)
+    await client.post(f"{ARTLAND}/export", json={"email": ERIKA_EMAIL}, headers=tenant_admin)
 
-    first = await client.get(f"{ARTLAND}/accesses", params={"limit": 2}, headers=admin)
+    first = await client.get(f"{ARTLAND}/accesses", params={"limit": 2}, headers=tenant_admin)
     rest = await client.get(
-        f"{ARTLAND}/accesses", params={"limit": 2, "cursor": first.json()["next_cursor"]}, headers=admin
+        f"{ARTLAND}/accesses", params={"limit": 2, "cursor": first.json()["next_cursor"]}, headers=tenant_admin
     )
     exports = await client.get(f"{ARTLAND}/accesses", params={"action": "export"}, headers=operator)
-    bad_action = await client.get(f"{ARTLAND}/accesses", params={"action": "delete"}, headers=admin)
-    bad_cursor = await client.get(f"{ARTLAND}/accesses", params={"cursor": "nonsense"}, headers=admin)
+    bad_action = await client.get(f"{ARTLAND}/accesses", params={"action": "delete"}, headers=tenant_admin)
+    bad_cursor = await client.get(f"{ARTLAND}/accesses", params={"cursor": "nonsense"}, headers=tenant_admin)
 
     assert first.status_code == 200, first.text
     assert [(item["action"], item["contact_ids"]) for item in first.json()["items"]] == [
@@ -400,9 +357,9 @@ async def test_the_audit_lists_newest_first_by_pages_and_by_action(
 
 
 async def test_personal_read_is_recorded_only_for_principals_acting_for_another_tenant(
-    database: Database, scratch: ScratchDatabase
+    database: Database, admin: asyncpg.Connection
 ) -> None:
-    known = await callers(scratch)
+    known = await callers(admin)
     host_agent = Identity(
         subject="agent-kruse",
         tenant_id="artland",
@@ -421,8 +378,8 @@ async def test_personal_read_is_recorded_only_for_principals_acting_for_another_
         await record_personal_read(conn, own_agent, contact_ids=[known["by_phone"]], request_id="req-8")
         await record_personal_read(conn, host_agent, contact_ids=[])
 
-    audit = await rows(
-        scratch,
+    audit = await admin_rows(
+        admin,
         "SELECT tenant_id, actor, actor_tenant, action, contact_ids, ticket_id, request_id, at IS NOT NULL AS dated"
         " FROM personal_data_accesses ORDER BY actor",
     )

@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from kit.db.database import Database
 from kit.events import CloudEvent, EventConsumer, new_event
-from kit.testing.events import consumer_settled, eventually, publish_copy
 from tickets.directory.models import RequestType
+
+from .support import consume
 
 pytestmark = pytest.mark.parametrize("directory_consumer", ["tickets-request-types"], indirect=True)
 
@@ -79,14 +80,6 @@ async def _request_types(database: Database, tenant_id: str = "artland") -> list
     return [dict(row) for row in await database.fetch_all(tenant_id, query)]
 
 
-async def _consume(nats: NATS, consumer: EventConsumer, *events: CloudEvent) -> None:
-    info = await nats.jetstream().stream_info("KNOWLEDGE")
-    for event in events:
-        await publish_copy(nats, event)
-    last = (info.state.last_seq or 0) + len(events)
-    await eventually(lambda: consumer_settled(nats, consumer, last))
-
-
 async def _codes(database: Database) -> list[tuple[str, uuid.UUID, datetime]]:
     return [(row["code"], row["description_id"], row["changed_at"]) for row in await _request_types(database)]
 
@@ -96,7 +89,7 @@ async def test_a_local_descriptions_request_type_is_kept_once_and_only_for_its_t
 ) -> None:
     published = _event("published", _description(BULKY_WASTE, 0, _request_type("bulky-waste")))
 
-    await _consume(nats_client, directory_consumer, published, published)
+    await consume(nats_client, directory_consumer, published, published)
 
     assert await _request_types(database) == [
         {
@@ -118,7 +111,7 @@ async def test_a_local_descriptions_request_type_is_kept_once_and_only_for_its_t
 async def test_a_changed_code_moves_and_an_older_event_changes_nothing(
     database: Database, nats_client: NATS, directory_consumer: EventConsumer
 ) -> None:
-    await _consume(
+    await consume(
         nats_client,
         directory_consumer,
         _event("published", _description(BULKY_WASTE, 0, _request_type("bulky-waste"))),
@@ -137,7 +130,7 @@ async def test_a_changed_code_moves_and_an_older_event_changes_nothing(
 async def test_archiving_or_dropping_the_request_type_removes_it(
     database: Database, nats_client: NATS, directory_consumer: EventConsumer
 ) -> None:
-    await _consume(
+    await consume(
         nats_client,
         directory_consumer,
         _event("published", _description(BULKY_WASTE, 0, _request_type("bulky-waste"))),
@@ -145,7 +138,7 @@ async def test_archiving_or_dropping_the_request_type_removes_it(
     )
     assert [code for code, _, _ in await _codes(database)] == ["bulky-waste", "street-light"]
 
-    await _consume(
+    await consume(
         nats_client,
         directory_consumer,
         _event("archived", _description(BULKY_WASTE, 5, _request_type("bulky-waste"))),
@@ -158,7 +151,7 @@ async def test_archiving_or_dropping_the_request_type_removes_it(
 async def test_a_shared_description_offers_no_request_type(
     database: Database, nats_client: NATS, directory_consumer: EventConsumer
 ) -> None:
-    await _consume(
+    await consume(
         nats_client,
         directory_consumer,
         _event("published", _description(BULKY_WASTE, 0, _request_type("bulky-waste"), layer="shared")),
@@ -174,9 +167,9 @@ async def test_a_code_two_descriptions_claim_goes_to_the_one_changed_last_whatev
     earlier = _event("published", _description(BULKY_WASTE, 0, _request_type("bulky-waste")))
     later = _event("published", _description(STREET_LIGHT, 10, _request_type("bulky-waste")))
 
-    await _consume(nats_client, directory_consumer, earlier, later)
+    await consume(nats_client, directory_consumer, earlier, later)
     in_order = await _codes(database)
-    await _consume(
+    await consume(
         nats_client,
         directory_consumer,
         _event("archived", _description(STREET_LIGHT, 20, None)),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -13,29 +12,19 @@ import httpx
 import orjson
 import pytest
 from defusedxml import ElementTree
-from fastapi import FastAPI
 
-from kit.app import create_service_app
 from kit.db.database import Database
 from kit.identity import Identity
-from kit.testing.checks import service_client
-from kit.testing.infra import InfraServers, ScratchDatabase
+from kit.testing.infra import ScratchDatabase
 from kit.testing.keys import SigningKeys
-from tickets.open311.endpoints import open311_router
-from tickets.settings import get_settings
 from tickets.ticket import service as tickets
 from tickets.ticket.schemas import Answer, NoteCreate
+
+from .support import add_department, admin_rows, count, insert
 
 OLDENBURG = "/v1/tenants/oldenburg/open311"
 ARTLAND = "/v1/tenants/artland/open311"
 POTHOLE_KEY = "99107001000000"
-HOURS = [{"start": "08:00", "end": "18:00"}]
-TERMS: dict[str, Any] = {
-    "forwarding_deadline": {"rule": "business_hours", "hours": 24},
-    "reachability": dict.fromkeys(("monday", "tuesday", "wednesday", "thursday", "friday"), HOURS),
-    "closure_days": [{"first": "2026-12-24", "last": "2027-01-01"}],
-    "personal_data_retention_days": 90,
-}
 POTHOLE_QUESTIONS: list[dict[str, Any]] = [
     {
         "code": "schaeden",
@@ -61,61 +50,31 @@ CALLER = {"first_name": "Erika", "last_name": "Mustermann", "phone": "+49 441 12
 DESCRIPTION = "Tiefes Loch vor Hausnummer 12, Erika wohnt gegenüber"
 
 
-async def _admin(database: ScratchDatabase, query: str, *args: Any) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(database.admin_url)
-    try:
-        return list(await conn.fetch(query, *args))
-    finally:
-        await conn.close()
-
-
 async def _request_type(
-    database: ScratchDatabase, tenant_id: str, code: str, name: str, *, leika_key: str | None = None, **more: Any
+    admin: asyncpg.Connection, tenant_id: str, code: str, name: str, *, leika_key: str | None = None, **more: Any
 ) -> None:
-    await _admin(
-        database,
-        "INSERT INTO request_types (tenant_id, code, description_id, name, description, group_name, keywords,"
-        " attributes, leika_key, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, now())",
-        tenant_id,
-        code,
-        uuid.uuid4(),
-        name,
-        more.get("description"),
-        more.get("group_name"),
-        more.get("keywords", []),
-        orjson.dumps(more.get("attributes", [])).decode(),
-        leika_key,
+    await insert(
+        admin,
+        "request_types",
+        tenant_id=tenant_id,
+        code=code,
+        description_id=uuid.uuid4(),
+        name=name,
+        description=more.get("description"),
+        group_name=more.get("group_name"),
+        keywords=more.get("keywords", []),
+        attributes=orjson.dumps(more.get("attributes", [])).decode(),
+        leika_key=leika_key,
+        changed_at=datetime.now(UTC),
     )
 
 
-@pytest.fixture
-async def served(scratch: ScratchDatabase) -> ScratchDatabase:
-    """Oldenburg and Artland with contracts in force; Oldenburg's road works office mends potholes."""
-    for tenant_id, name in (("oldenburg", "Stadt Oldenburg"), ("artland", "Samtgemeinde Artland")):
-        await _admin(
-            scratch,
-            "INSERT INTO known_tenants (tenant_id, name, created_at, state, open311_jurisdiction_id, version)"
-            " VALUES ($1, $2, now(), 'NI', $3, 1)",
-            tenant_id,
-            name,
-            f"{tenant_id}.de",
-        )
-        await _admin(
-            scratch,
-            "INSERT INTO contract_versions (tenant_id, version, effective_from, terms) VALUES ($1, 1, $2, $3::jsonb)",
-            tenant_id,
-            datetime(2020, 1, 1, tzinfo=UTC),
-            orjson.dumps(TERMS).decode(),
-        )
-    await _admin(
-        scratch,
-        "INSERT INTO departments (tenant_id, id, name, leika_keys, version, updated_at)"
-        " VALUES ('oldenburg', $1, 'Tiefbauamt', $2, 1, now())",
-        uuid.uuid4(),
-        [POTHOLE_KEY],
-    )
+@pytest.fixture(autouse=True)
+async def open311_services(served: ScratchDatabase, admin: asyncpg.Connection) -> None:
+    """Oldenburg's road works office mends potholes; Oldenburg and Artland offer request types of their own."""
+    await add_department(admin, "oldenburg", "Tiefbauamt", leika_keys=(POTHOLE_KEY,))
     await _request_type(
-        scratch,
+        admin,
         "oldenburg",
         "schlagloch",
         "Schlagloch",
@@ -125,25 +84,8 @@ async def served(scratch: ScratchDatabase) -> ScratchDatabase:
         keywords=["Loch", "Straßenschaden"],
         attributes=POTHOLE_QUESTIONS,
     )
-    await _request_type(scratch, "oldenburg", "sperrmuell", "Sperrmüll <illegal abgelegt>", group_name="Abfall")
-    await _request_type(scratch, "artland", "laterne", "Laterne defekt")
-    return scratch
-
-
-def _app() -> FastAPI:
-    return create_service_app(
-        get_settings(), title="Zentrale tickets", description="Open311 under test", routers=[open311_router]
-    )
-
-
-@pytest.fixture
-async def client(
-    served: ScratchDatabase, servers: InfraServers, keys: SigningKeys, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with service_client(
-        _app, get_settings, prefix="TICKETS", database=served, servers=servers, keys=keys, monkeypatch=monkeypatch
-    ) as http:
-        yield http
+    await _request_type(admin, "oldenburg", "sperrmuell", "Sperrmüll <illegal abgelegt>", group_name="Abfall")
+    await _request_type(admin, "artland", "laterne", "Laterne defekt")
 
 
 def public(keys: SigningKeys, tenant_id: str = "oldenburg") -> dict[str, str]:
@@ -290,7 +232,7 @@ async def test_service_definition_shows_the_questions_in_their_order(
 
 
 async def test_posted_request_becomes_a_forwarded_ticket_and_a_web_contact_with_the_caller(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
     # The gateway forwards a form as it came, the key the app identified itself with included.
     answer = await _post(client, app_key(keys), pothole(account_id="konto-7", api_key="schluessel"))
@@ -300,8 +242,8 @@ async def test_posted_request_becomes_a_forwarded_ticket_and_a_web_contact_with_
     request_id = created[0]["service_request_id"]
     assert created == [{"service_request_id": request_id, "service_notice": None, "account_id": "konto-7"}]
     assert answer.headers["Location"] == f"{OLDENBURG}/requests/{request_id}.json"
-    [ticket] = await _admin(
-        served,
+    [ticket] = await admin_rows(
+        admin,
         "SELECT t.*, d.name AS department FROM tickets t"
         " JOIN departments d ON d.tenant_id = t.tenant_id AND d.id = t.department_id WHERE t.id = $1",
         uuid.UUID(request_id),
@@ -322,7 +264,7 @@ async def test_posted_request_becomes_a_forwarded_ticket_and_a_web_contact_with_
     assert ticket["due_at"] is not None
     assert orjson.loads(ticket["attributes"]) == {"groesse": "gross", "schaeden": ["reifen", "felge"], "tiefe_cm": 12}
     assert ticket["media_url"] == "https://fotos.example.org/loch.jpg"
-    [contact] = await _admin(served, "SELECT * FROM contacts WHERE id = $1", ticket["contact_id"])
+    [contact] = await admin_rows(admin, "SELECT * FROM contacts WHERE id = $1", ticket["contact_id"])
     assert (contact["channel"], contact["outcome"], contact["agent"], contact["leika_key"]) == (
         "web",
         "forwarded",
@@ -429,7 +371,7 @@ async def test_posted_request_without_service_code_or_location_names_the_field(
 
 
 async def test_answers_to_questions_are_checked_against_the_service(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
     naive = await _post(client, app_key(keys), pothole(**{"attribute[seit]": "2026-11-20T08:00:00"}))
     two_sizes = await _post(client, app_key(keys), pothole(**{"attribute[groesse][]": ["klein", "gross"]}))
@@ -440,8 +382,8 @@ async def test_answers_to_questions_are_checked_against_the_service(
     assert _errors(two_sizes) == ["attribute[groesse]: takes one value"]
     assert _errors(stranger) == ["attribute[farbe]: not a question of this service"]
     assert fine.status_code == 201, fine.text
-    [row] = await _admin(
-        served, "SELECT attributes FROM tickets WHERE id = $1", uuid.UUID(fine.json()[0]["service_request_id"])
+    [row] = await admin_rows(
+        admin, "SELECT attributes FROM tickets WHERE id = $1", uuid.UUID(fine.json()[0]["service_request_id"])
     )
     assert orjson.loads(row["attributes"])["seit"] == "2026-11-20T08:00:00+00:00"
 
@@ -519,7 +461,7 @@ async def test_only_the_municipalitys_integration_clients_may_post(
 
 
 async def test_a_request_again_under_its_idempotency_key_is_the_same_request(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
     once = app_key(keys) | {"Idempotency-Key": "meldung-1"}
     first = await _post(client, once, pothole())
@@ -531,11 +473,11 @@ async def test_a_request_again_under_its_idempotency_key_is_the_same_request(
     assert again.headers["Idempotent-Replayed"] == "true"
     assert moved.status_code == 400
     assert _errors(moved) == ["Idempotency-Key: used before with another body"]
-    assert len(await _admin(served, "SELECT id FROM tickets")) == 1
+    assert await count(admin, "tickets") == 1
 
 
 async def test_a_request_may_be_posted_as_json(
-    client: httpx.AsyncClient, keys: SigningKeys, served: ScratchDatabase
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
 ) -> None:
     bulky = {"service_code": "sperrmuell", "address_string": "Am Stadtmuseum 1", "description": "Sofa am Straßenrand"}
     hole = {
@@ -561,7 +503,7 @@ async def test_a_request_may_be_posted_as_json(
     assert hole_answer.status_code == 201, hole_answer.text
     hole_id = _xml(hole_answer).findtext("request/service_request_id")
     assert hole_id is not None
-    [row] = await _admin(served, "SELECT attributes FROM tickets WHERE id = $1", uuid.UUID(hole_id))
+    [row] = await admin_rows(admin, "SELECT attributes FROM tickets WHERE id = $1", uuid.UUID(hole_id))
     assert orjson.loads(row["attributes"]) == {"groesse": "klein", "schaeden": ["felge"]}
 
 

@@ -53,3 +53,16 @@ async def test_nothing_is_written_when_the_transaction_fails_or_an_event_is_anot
         await _with_another_tenants_event(database)
 
     assert await _outbox(sample_db) == []
+
+
+async def test_a_lean_transaction_writes_them_in_one_statement_too(
+    database: Database, sample_db: ScratchDatabase
+) -> None:
+    events = [note_added("artland", f"note {n}") for n in range(2)]
+    async with database.lean_transaction("artland") as conn:
+        await record_events(conn, events)
+    with pytest.raises(EventTenantMismatch):
+        async with database.lean_transaction("artland") as conn:
+            await record_events(conn, [note_added("oldenburg", "theirs")])
+
+    assert await _outbox(sample_db) == [("artland", event.id, event.nats_subject) for event in events]

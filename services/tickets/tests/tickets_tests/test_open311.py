@@ -500,6 +500,12 @@ async def test_a_request_may_be_posted_as_json(
         "Am Stadtmuseum 1",
         None,
     )
+    to_route = await client.get(
+        "/v1/tenants/oldenburg/tickets",
+        params={"unassigned": "true"},
+        headers=keys.headers_for("oldenburg", "back_office"),
+    )
+    assert [ticket["id"] for ticket in to_route.json()["items"]] == [request_id]
     assert hole_answer.status_code == 201, hole_answer.text
     hole_id = _xml(hole_answer).findtext("request/service_request_id")
     assert hole_id is not None

@@ -62,6 +62,9 @@ async def list_tickets(
         list[StatusFilter] | None, Query(alias="status", description="Repeat for several; `open` = not answered")
     ] = None,
     department_id: uuid.UUID | None = None,
+    unassigned: Annotated[
+        bool, Query(description="Only concerns no department is responsible for yet (e.g. from Open311)")
+    ] = False,
     due_before: datetime | None = None,
     overdue: bool | None = None,
     priority: Priority | None = None,
@@ -76,6 +79,7 @@ async def list_tickets(
     filters = TicketFilter(
         statuses=_statuses(status_),
         department_id=department_id,
+        unassigned=unassigned,
         due_before=due_before,
         overdue=overdue,
         priority=priority,

@@ -214,6 +214,7 @@ class TicketFilter:
 
     statuses: Sequence[str] = ()
     department_id: uuid.UUID | None = None
+    unassigned: bool = False
     due_before: datetime | None = None
     overdue: bool | None = None
     priority: str | None = None
@@ -243,6 +244,8 @@ def _where(filters: TicketFilter) -> _Where:
         where.add(f"status IN ({', '.join(repr(status) for status in sorted(filters.statuses))})")
     if filters.department_id is not None:
         where.add("department_id = {}", filters.department_id)
+    if filters.unassigned:
+        where.add("department_id IS NULL")
     if filters.due_before is not None:
         where.add("due_at < {}", filters.due_before)
     if filters.overdue is True:

@@ -164,7 +164,8 @@ async def test_a_ticket_no_longer_open_gets_no_event_and_loses_its_watch(
 
 
 async def test_a_watch_not_yet_due_is_left(admin: asyncpg.Connection, watch: DeadlineWatch) -> None:
-    ticket = await _ticket(admin, "artland", watches={"warning": NOW + timedelta(minutes=1), "escalation": LATER})
+    soon = datetime.now(UTC) + timedelta(minutes=5)
+    ticket = await _ticket(admin, "artland", watches={"warning": soon, "escalation": LATER})
 
     assert await watch.run_once() == 0
 

@@ -1,9 +1,19 @@
-"""Pytest fixtures every service's tests use: ``pytest_plugins = ["kit.testing.plugin"]``."""
+"""Pytest fixtures every service's tests use: ``pytest_plugins = ["kit.testing.plugin"]``.
+
+A service's tests name their database once, and get ``scratch``, ``database`` and ``admin`` from here::
+
+    @pytest.fixture(scope="session")
+    def service_under_test() -> ServiceUnderTest:
+        return ServiceUnderTest("tickets", MIGRATIONS)
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
+import asyncpg
 import nats
 import pytest
 from nats.aio.client import Client as NATS
@@ -12,10 +22,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from kit.db.database import Database
 from kit.local.nats import LocalNats
 from kit.local.postgres import LocalPostgres, free_port
 from kit.telemetry import install_tracer_provider
-from kit.testing.infra import InfraServers, ServiceDatabases, scratch_dir
+from kit.testing.infra import InfraServers, ScratchDatabase, ServiceDatabases, scratch_dir
 from kit.testing.keys import SigningKeys
 
 _SPANS = InMemorySpanExporter()
@@ -35,6 +46,43 @@ def servers() -> Iterator[InfraServers]:
 @pytest.fixture(scope="session")
 def service_databases(servers: InfraServers) -> ServiceDatabases:
     return ServiceDatabases(servers)
+
+
+@dataclass(frozen=True)
+class ServiceUnderTest:
+    """The service whose database the tests migrate: its name and its migrations folder."""
+
+    name: str
+    migrations: Path
+
+
+@pytest.fixture(scope="session")
+def service_under_test() -> ServiceUnderTest:
+    raise pytest.UsageError("a service's conftest defines the fixture service_under_test")
+
+
+@pytest.fixture
+def scratch(service_databases: ServiceDatabases, service_under_test: ServiceUnderTest) -> Iterator[ScratchDatabase]:
+    """A migrated database of the service under test, of its own for each test."""
+    database = service_databases.clone(service_under_test.name, service_under_test.migrations)
+    yield database
+    service_databases.drop(database)
+
+
+@pytest.fixture
+async def database(scratch: ScratchDatabase) -> AsyncIterator[Database]:
+    """The scratch database as the runtime role, the way the service connects."""
+    db = Database(scratch.runtime_url, pool_size=2)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def admin(scratch: ScratchDatabase) -> AsyncIterator[asyncpg.Connection]:
+    """The superuser on the scratch database: writes fixtures and sees what was really stored, whatever the tenant."""
+    conn = await asyncpg.connect(scratch.admin_url)
+    yield conn
+    await conn.close()
 
 
 @pytest.fixture(scope="session")

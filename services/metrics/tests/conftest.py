@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from nats.aio.client import Client as NATS
@@ -11,25 +11,14 @@ from kit.db.database import Database
 from kit.events import EventConsumer, ensure_stream, service_stream
 from kit.events.streams import dead_letter_stream
 from kit.testing.events import running_subscription
-from kit.testing.infra import ScratchDatabase, ServiceDatabases
+from kit.testing.plugin import ServiceUnderTest
 from metrics.events.handlers import SUBSCRIPTIONS
 from metrics.migrate import MIGRATIONS
 
 
-@pytest.fixture
-def scratch(service_databases: ServiceDatabases) -> Iterator[ScratchDatabase]:
-    """A migrated database of its own for each test."""
-    database = service_databases.clone("metrics", MIGRATIONS)
-    yield database
-    service_databases.drop(database)
-
-
-@pytest.fixture
-async def database(scratch: ScratchDatabase) -> AsyncIterator[Database]:
-    """The scratch database as the runtime role, the way the service connects."""
-    db = Database(scratch.runtime_url, pool_size=2)
-    yield db
-    await db.dispose()
+@pytest.fixture(scope="session")
+def service_under_test() -> ServiceUnderTest:
+    return ServiceUnderTest("metrics", MIGRATIONS)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -13,8 +13,9 @@ from kit.events import EventConsumer, ensure_stream, service_stream
 from kit.events.streams import dead_letter_stream
 from kit.testing.checks import service_client
 from kit.testing.events import running_subscription
-from kit.testing.infra import InfraServers, ScratchDatabase, ServiceDatabases
+from kit.testing.infra import InfraServers, ScratchDatabase
 from kit.testing.keys import SigningKeys
+from kit.testing.plugin import ServiceUnderTest
 from knowledge.app import create_app
 from knowledge.events.handlers import SUBSCRIPTIONS
 from knowledge.migrate import MIGRATIONS
@@ -23,20 +24,9 @@ from knowledge.settings import get_settings
 from .support import HOST, know_tenants
 
 
-@pytest.fixture
-def scratch(service_databases: ServiceDatabases) -> Iterator[ScratchDatabase]:
-    """A migrated database of its own for each test."""
-    database = service_databases.clone("knowledge", MIGRATIONS)
-    yield database
-    service_databases.drop(database)
-
-
-@pytest.fixture
-async def database(scratch: ScratchDatabase) -> AsyncIterator[Database]:
-    """The scratch database as the runtime role, the way the service connects."""
-    db = Database(scratch.runtime_url, pool_size=2)
-    yield db
-    await db.dispose()
+@pytest.fixture(scope="session")
+def service_under_test() -> ServiceUnderTest:
+    return ServiceUnderTest("knowledge", MIGRATIONS)
 
 
 @pytest.fixture

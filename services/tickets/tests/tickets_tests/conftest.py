@@ -3,7 +3,7 @@ the tickets API with Oldenburg, Artland and München in its directory, each with
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -15,8 +15,9 @@ from kit.events import EventConsumer, ensure_stream, service_stream
 from kit.events.streams import dead_letter_stream
 from kit.testing.checks import service_client
 from kit.testing.events import running_subscription
-from kit.testing.infra import InfraServers, ScratchDatabase, ServiceDatabases
+from kit.testing.infra import InfraServers, ScratchDatabase
 from kit.testing.keys import SigningKeys
+from kit.testing.plugin import ServiceUnderTest
 from tickets.app import create_app
 from tickets.events.handlers import SUBSCRIPTIONS
 from tickets.migrate import MIGRATIONS
@@ -25,28 +26,9 @@ from tickets.settings import get_settings
 from .support import TENANTS, add_contract, know_tenants
 
 
-@pytest.fixture
-def scratch(service_databases: ServiceDatabases) -> Iterator[ScratchDatabase]:
-    """A migrated database of its own for each test."""
-    database = service_databases.clone("tickets", MIGRATIONS)
-    yield database
-    service_databases.drop(database)
-
-
-@pytest.fixture
-async def database(scratch: ScratchDatabase) -> AsyncIterator[Database]:
-    """The scratch database as the runtime role, the way the service connects."""
-    db = Database(scratch.runtime_url, pool_size=2)
-    yield db
-    await db.dispose()
-
-
-@pytest.fixture
-async def admin(scratch: ScratchDatabase) -> AsyncIterator[asyncpg.Connection]:
-    """The superuser on the scratch database: writes fixtures and sees what was really stored, whatever the tenant."""
-    conn = await asyncpg.connect(scratch.admin_url)
-    yield conn
-    await conn.close()
+@pytest.fixture(scope="session")
+def service_under_test() -> ServiceUnderTest:
+    return ServiceUnderTest("tickets", MIGRATIONS)
 
 
 @pytest.fixture

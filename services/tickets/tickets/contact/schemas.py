@@ -116,8 +116,8 @@ class TicketSummary(BaseModel):
     due_at: datetime | None
 
 
-class ContactRead(BaseModel):
-    """A contact; ``caller`` only on a single contact's read (each read by the host's staff is audited)."""
+class ContactFacts(BaseModel):
+    """What a contact was: channel, times, agent, topics, summary and outcome."""
 
     id: uuid.UUID
     channel: Channel
@@ -129,6 +129,11 @@ class ContactRead(BaseModel):
     summary: str | None
     outcome: Outcome
     referred_to: str | None
+
+
+class ContactRead(ContactFacts):
+    """A contact; ``caller`` only on a single contact's read (each read by the host's staff is audited)."""
+
     caller: Caller | None = None
     has_caller_data: bool
     anonymised_at: datetime | None

@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tickets.contact.schemas import Email, Phone
-from tickets.events.published import Channel, Outcome, Priority, ReplyChannel, TicketStatus
+from tickets.contact.schemas import ContactFacts, Email, Phone
+from tickets.events.published import Priority, ReplyChannel, TicketStatus
 
 AccessAction = Literal["read", "export", "erasure"]
 
@@ -66,17 +66,7 @@ class TicketExport(BaseModel):
     notes: list[NoteExport]
 
 
-class ContactExport(BaseModel):
-    id: uuid.UUID
-    channel: Channel
-    started_at: datetime
-    ended_at: datetime
-    agent: str
-    description_ids: list[uuid.UUID]
-    leika_key: str | None
-    summary: str | None
-    outcome: Outcome
-    referred_to: str | None
+class ContactExport(ContactFacts):
     caller: CallerData
     created_at: datetime
     tickets: list[TicketExport]

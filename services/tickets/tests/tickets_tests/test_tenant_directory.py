@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from nats.aio.client import Client as NATS
@@ -12,7 +13,7 @@ from kit.db.database import Database
 from kit.events import CloudEvent, EventConsumer, new_event
 from kit.events.outbox import inbox
 from tickets.directory.models import KnownTenant
-from tickets.directory.terms import tenant_served
+from tickets.directory.terms import forwarding_context
 
 from .support import consume, dead_letters
 
@@ -54,7 +55,8 @@ async def _known_tenants(database: Database, tenant_id: str) -> list[dict[str, A
 
 async def _served(database: Database, tenant_id: str) -> bool:
     async with database.lean_transaction(tenant_id) as conn:
-        return await tenant_served(conn)
+        context = await forwarding_context(conn, datetime.now(UTC), department_id=None, leika_key=None)
+    return context.served
 
 
 async def test_tenant_created_is_kept_once_and_only_for_its_tenant(

@@ -41,7 +41,7 @@ async def record(
 ) -> tuple[dict[str, Any], bool]:
     """Record a contact, forwarding it as a ticket if it was not solved at once; and whether it is a replay.
 
-    ``ticket_extras`` are further columns of the ticket (an Open311 request's source, service code and location);
+    ``ticket_extras`` are further columns of the ticket (an Open311 request's source and what it was posted with);
     with ``unassigned_ok`` a ticket no department is responsible for is forwarded unassigned.
     """
     digest = request_hash(data)

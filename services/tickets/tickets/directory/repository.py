@@ -176,9 +176,3 @@ async def forwarding_facts(
 ) -> asyncpg.Record | None:
     """The tenant's status, the department meant and the contract in force at ``at``; None for an unknown tenant."""
     return await conn.fetchrow(_FORWARDING, conn.tenant_id, at, department_id, leika_key)
-
-
-async def tenant_status(conn: TenantConnection) -> str | None:
-    """The lifecycle status of the connection's tenant, if it is known."""
-    row = await conn.fetchrow("SELECT status FROM known_tenants WHERE tenant_id = $1", conn.tenant_id)
-    return None if row is None else str(row["status"])

@@ -128,8 +128,3 @@ def _build(source: str, *, contract_version: int, time_zone: str, state: str | N
         rule_label=label,
         retention_days=terms.personal_data_retention_days,
     )
-
-
-async def tenant_served(conn: TenantConnection) -> bool:
-    """Tell whether the connection's tenant is known and in a status this service serves."""
-    return await repository.tenant_status(conn) in SERVED_STATUSES

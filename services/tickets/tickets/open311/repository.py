@@ -66,24 +66,6 @@ async def services_changed_at(conn: TenantConnection) -> datetime | None:
     return row["at"] if row is not None else None
 
 
-async def add_details(
-    conn: TenantConnection,
-    ticket_id: uuid.UUID,
-    *,
-    attributes: Mapping[str, Any],
-    media_url: str | None,
-    address_id: str | None,
-) -> None:
-    """Keep what an Open311 request brought beyond the ticket, in the transaction that opened it."""
-    await conn.execute(
-        "UPDATE tickets SET attributes = $2::jsonb, media_url = $3, address_id = $4 WHERE id = $1",
-        ticket_id,
-        orjson.dumps(attributes).decode(),
-        media_url,
-        address_id,
-    )
-
-
 async def details(conn: TenantConnection, ticket_id: uuid.UUID) -> dict[str, Any] | None:
     """What an Open311 request was posted with (to tell a repeated request from another under the same key)."""
     row = await conn.fetchrow(

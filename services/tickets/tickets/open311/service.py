@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from kit.db.database import TenantConnection
 from kit.identity import Identity
 from tickets.contact import repository as contacts
@@ -153,28 +155,6 @@ async def create_request(
     if idempotency_key is not None and (prior := await contacts.by_idempotency_key(conn, idempotency_key)):
         # The same request again is the same contact, down to its times.
         started_at, ended_at = prior["started_at"], prior["ended_at"]
-    contact, replayed = await contact_service.record(
-        conn,
-        identity,
-        data=_contact(data, kind, started_at=started_at, ended_at=ended_at),
-        idempotency_key=idempotency_key,
-        ticket_extras={
-            "source": "open311",
-            "service_code": kind["code"],
-            "latitude": data.lat,
-            "longitude": data.long,
-            "address": data.address_string,
-        },
-        unassigned_ok=True,
-    )
-    ticket_id: uuid.UUID | None = contact["ticket_id"]
-    if ticket_id is None:
-        raise IdempotencyKeyReused()
-    if not replayed:
-        await repository.add_details(
-            conn, ticket_id, attributes=answers, media_url=data.media_url, address_id=data.address_id
-        )
-        return ticket_id, False
     posted = {
         "service_code": kind["code"],
         "latitude": data.lat,
@@ -184,9 +164,18 @@ async def create_request(
         "attributes": answers,
         "media_url": data.media_url,
     }
-    if await repository.details(conn, ticket_id) != posted:
+    contact, replayed = await contact_service.record(
+        conn,
+        identity,
+        data=_contact(data, kind, started_at=started_at, ended_at=ended_at),
+        idempotency_key=idempotency_key,
+        ticket_extras={**posted, "source": "open311", "attributes": orjson.dumps(answers).decode()},
+        unassigned_ok=True,
+    )
+    ticket_id: uuid.UUID | None = contact["ticket_id"]
+    if ticket_id is None or (replayed and await repository.details(conn, ticket_id) != posted):
         raise IdempotencyKeyReused()
-    return ticket_id, True
+    return ticket_id, replayed
 
 
 def _contact(

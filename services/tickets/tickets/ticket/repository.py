@@ -62,6 +62,9 @@ _INSERTED = (
     "latitude",
     "longitude",
     "address",
+    "address_id",
+    "attributes",
+    "media_url",
 )
 # The new ticket, the deadline watch's two rows and the first line of its history: one round trip.
 _INSERT = f"""

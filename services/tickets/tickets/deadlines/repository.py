@@ -14,11 +14,11 @@ from typing import Any, Literal
 from sqlalchemy import text
 
 from kit.db.database import TenantConnection, TenantSession
+from tickets.maintenance import read_across_tenants
 
 WatchKind = Literal["warning", "escalation"]
 
 _OPEN = "('forwarded', 'in_progress', 'waiting')"
-_MAINTENANCE = text("SELECT set_config('app.tickets_maintenance', 'on', true)")
 # At the same instant the warning goes first: a concern is announced as due before it is escalated.
 _DUE = text(
     """
@@ -58,7 +58,7 @@ class DueWatch:
 
 async def due(session: TenantSession, *, limit: int, skip: Collection[DueWatch] = ()) -> list[DueWatch]:
     """Up to ``limit`` due watch rows of any tenant, the earliest first, except those in ``skip``."""
-    await session.execute(_MAINTENANCE)
+    await read_across_tenants(session)
     result = await session.execute(
         _DUE,
         {

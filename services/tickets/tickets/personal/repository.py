@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from kit.db.database import TenantConnection, TenantSession
 from kit.pagination import Cursor
+from tickets.maintenance import read_across_tenants
 
 # What an anonymised ticket's subject and note bodies say instead (both are NOT NULL).
 ANONYMISED = "Anonymisiert"
@@ -253,6 +254,6 @@ async def accesses(
 
 async def known_tenant_ids(session: TenantSession) -> list[str]:
     """Every tenant this service serves: read across tenants, as the worker's maintenance may."""
-    await session.execute(text("SELECT set_config('app.tickets_maintenance', 'on', true)"))
+    await read_across_tenants(session)
     rows = await session.execute(text("SELECT tenant_id FROM known_tenants ORDER BY tenant_id"))
     return [str(tenant_id) for tenant_id in rows.scalars()]

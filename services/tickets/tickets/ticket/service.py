@@ -110,7 +110,7 @@ async def _change(
     *,
     action: str,
     changes: Mapping[str, Any],
-    event_type: str | None,
+    event_type: str,
 ) -> dict[str, Any]:
     """Apply ``changes``; write who did what, before and after; publish ``event_type``."""
     ticket = await repository.update(conn, current["id"], changes)
@@ -123,8 +123,7 @@ async def _change(
         before={key: current[key] for key in changed},
         after={key: ticket[key] for key in changed},
     )
-    if event_type is not None:
-        await record_event(conn, published.ticket_event(event_type, conn.tenant_id, ticket))
+    await record_event(conn, published.ticket_event(event_type, conn.tenant_id, ticket))
     return ticket
 
 
@@ -148,10 +147,10 @@ async def update(
     """Change subject, priority or department; the If-Match header is required."""
     current = await _current(conn, ticket_id, if_match, required=True)
     changes = data.model_dump(exclude_unset=True)
-    if "department_id" in changes and not (
-        changes["department_id"] is not None and await repository.department_usable(conn, changes["department_id"])
-    ):
-        raise UnknownDepartment("department_id")
+    if "department_id" in changes:
+        department_id = changes["department_id"]
+        if department_id is None or not await repository.department_usable(conn, department_id):
+            raise UnknownDepartment("department_id")
     changes = {key: value for key, value in changes.items() if current[key] != value}
     if not changes:
         return current

@@ -80,6 +80,9 @@ class ServiceSettings(KitSettings):
     db_pool_size: int = Field(10, ge=1, description="Database connections per process, at most")
     db_pool_timeout: float = Field(10.0, gt=0, description="Seconds a request waits for a free connection")
     relay_batch_size: int = 256
+    relay_linger: float = Field(
+        0.005, ge=0, le=1, description="Seconds the relay waits after a wake-up for more commits to publish together"
+    )
     event_batch_wait: float = Field(
         0.0, ge=0, le=1, description="Seconds a consumer waits after a short fetch for more events to group"
     )

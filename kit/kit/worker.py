@@ -128,7 +128,11 @@ class Worker:
             await ensure_stream(js, spec)
         self.database = Database(url, pool_size=self.settings.db_pool_size)
         self.relay = OutboxRelay(
-            service=self.service, database_url=url, nats=self.nats, batch_size=self.settings.relay_batch_size
+            service=self.service,
+            database_url=url,
+            nats=self.nats,
+            batch_size=self.settings.relay_batch_size,
+            linger=self.settings.relay_linger,
         )
         self.consumers = [
             EventConsumer(s, database=self.database, nats=self.nats, batch_wait=self.settings.event_batch_wait)

@@ -56,6 +56,7 @@ class OutboxRelay:
         database_url: str,
         nats: NATS,
         batch_size: int = 256,
+        linger: float = 0.0,
         poll_interval: float = 1.0,
         publish_timeout: float = 5.0,
         max_backoff: float = 10.0,
@@ -67,6 +68,7 @@ class OutboxRelay:
         self._nats = nats
         self._js = nats.jetstream(timeout=publish_timeout)
         self.batch_size = batch_size
+        self.linger = linger
         self.poll_interval = poll_interval
         self.publish_timeout = publish_timeout
         self.max_backoff = max_backoff
@@ -165,9 +167,15 @@ class OutboxRelay:
         self._wakeup.set()
 
     async def _wait_for_work(self) -> None:
-        """Sleep until a commit notifies (cleared before the claim, so none is missed) or the poll is due."""
+        """Sleep until a commit notifies (cleared before the claim, so none is missed) or the poll is due.
+
+        After a notification the relay lingers a moment: under load the commits of the next few milliseconds
+        then share one claim, one mark and one transaction instead of taking one each.
+        """
         with suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_interval)
+            if self.linger:
+                await asyncio.sleep(self.linger)
 
     async def _interruptible_sleep(self, seconds: float) -> None:
         self._wakeup.clear()

@@ -111,6 +111,37 @@ async def test_transactions_committing_in_reverse_id_order_are_both_published(
     assert published == {first.id, second.id}
 
 
+class _RoundCountingRelay(OutboxRelay):
+    """The kit's relay, noting how many events each round that published any sent."""
+
+    rounds: list[int]
+
+    async def relay_once(self) -> int:
+        sent = await super().relay_once()
+        if sent:
+            self.rounds.append(sent)
+        return sent
+
+
+async def test_commits_within_the_linger_are_published_in_one_round(
+    sample_db: ScratchDatabase, database: Database, nats_client: NATS
+) -> None:
+    await _declare(nats_client)
+    relay = _RoundCountingRelay(service=SERVICE, database_url=sample_db.runtime_url, nats=nats_client, linger=1.0)
+    relay.rounds = []
+    async with running(relay):
+        await asyncio.sleep(0.3)  # the relay has found the outbox empty and waits for a commit
+        await commit_note(database, "artland", "first")
+        await commit_note(database, "oldenburg", "second, while the relay lingers")
+
+        async def both_published() -> bool:
+            return sum(relay.rounds) == 2
+
+        await eventually(both_published)
+    assert relay.rounds == [2]
+    assert await _stream_count(nats_client) == 2
+
+
 async def test_relay_killed_between_publish_and_mark_causes_no_duplicate(
     sample_db: ScratchDatabase, database: Database, nats_client: NATS, monkeypatch: pytest.MonkeyPatch
 ) -> None:

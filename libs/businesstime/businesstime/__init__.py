@@ -10,7 +10,7 @@ count. Every error is a ``BusinessTimeError`` (a ``ValueError``) whose ``loc`` n
 
 from businesstime.calendar import DEFAULT_TIME_ZONE, SEARCH_DAYS, BusinessCalendar
 from businesstime.errors import BusinessTimeError, InvalidArgument, InvalidCalendar, NaiveDatetime, NoWorkingDay
-from businesstime.public_holidays import STATES
+from businesstime.public_holidays import STATES, load_holidays
 from businesstime.rules import MAX_BUSINESS_HOURS, BusinessHours, DeadlineRule, NextWorkingDayEnd
 from businesstime.schedule import WEEKDAYS, WeeklySchedule, Window
 
@@ -31,4 +31,5 @@ __all__ = [
     "NoWorkingDay",
     "WeeklySchedule",
     "Window",
+    "load_holidays",
 ]

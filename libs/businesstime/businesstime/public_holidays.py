@@ -29,3 +29,8 @@ def holiday_dates(state: str | None, year: int) -> frozenset[date]:
     import holidays
 
     return frozenset(holidays.country_holidays("DE", subdiv=state, years=year))
+
+
+def load_holidays() -> None:
+    """Load the ``holidays`` package now, in a process that computes due dates, rather than on its first request."""
+    holiday_dates(None, date.today().year)

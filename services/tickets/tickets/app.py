@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from businesstime import load_holidays
 from kit.app import create_service_app
 from tickets.contact.endpoints import router as contact_router
 from tickets.deadlines.endpoints import router as deadlines_router
@@ -14,7 +15,8 @@ from tickets.ticket.endpoints import router as ticket_router
 
 
 def create_app() -> FastAPI:
-    """Build the tickets API from the environment's settings."""
+    """Build the tickets API from the environment's settings, with the holidays its due dates need loaded."""
+    load_holidays()
     return create_service_app(
         get_settings(),
         title="Zentrale tickets",

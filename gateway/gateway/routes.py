@@ -71,6 +71,10 @@ ROUTES: tuple[Route, ...] = (
         open311=True,
     ),
     Route("/v1/tenants/{tenant}/figures", "metrics", read_scope="figures:read"),
+    # Figures across municipalities are the host's operators' alone.
+    Route("/v1/figures", "metrics"),
+    # The host's telephony reports call events; the service checks which municipalities' lines it may report.
+    Route("/v1/telephony", "metrics", write_scope="calls:write"),
 )
 
 

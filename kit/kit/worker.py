@@ -230,8 +230,12 @@ def run_worker(
     port: int,
     subscriptions: Sequence[Subscription] = (),
     loops: Sequence[LoopFactory] = (),
+    extra_streams: Sequence[StreamSpec] = (),
 ) -> None:
-    """The entry point of ``python -m <service>.worker``."""
+    """The entry point of ``python -m <service>.worker``; ``extra_streams`` are streams it reads beside events."""
     configure_logging(f"{service}-worker", level=settings.log_level, json=settings.log_json)
     configure_tracing(f"{service}-worker")
-    run(serve(Worker(service=service, settings=settings, subscriptions=subscriptions, loops=loops), port=port))
+    worker = Worker(
+        service=service, settings=settings, subscriptions=subscriptions, extra_streams=extra_streams, loops=loops
+    )
+    run(serve(worker, port=port))

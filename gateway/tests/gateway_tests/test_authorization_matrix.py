@@ -43,6 +43,8 @@ CLASSES: dict[str, tuple[str | None, str | None, bool]] = {
     "/v1/tenants/{tenant}/tickets": ("tickets:read", "tickets:write", False),
     "/v1/tenants/{tenant}/open311": ("open311:read", "open311:write", True),
     "/v1/tenants/{tenant}/figures": ("figures:read", None, False),
+    "/v1/figures": (None, None, False),
+    "/v1/telephony": (None, "calls:write", False),
 }
 # A path each route answers.
 PATHS = {
@@ -56,6 +58,8 @@ PATHS = {
     "/v1/tenants/{tenant}/tickets": "/v1/tenants/{tenant}/tickets",
     "/v1/tenants/{tenant}/open311": "/v1/tenants/{tenant}/open311/v2/requests.json",
     "/v1/tenants/{tenant}/figures": "/v1/tenants/{tenant}/figures/sla",
+    "/v1/figures": "/v1/figures/kpis",
+    "/v1/telephony": "/v1/telephony/call-events",
 }
 # Speaks Open311: its refusals are Open311's errors, and a missing or unknown credential is 403 there.
 OPEN311 = "/v1/tenants/{tenant}/open311"

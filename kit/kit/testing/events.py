@@ -8,11 +8,12 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
+from typing import Protocol
 
 from nats.aio.client import Client as NATS
 
 from kit.db.database import Database
-from kit.events import CloudEvent, EventConsumer, OutboxRelay, Subscription
+from kit.events import CloudEvent, EventConsumer, Subscription
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 20.0) -> None:
@@ -35,9 +36,17 @@ async def consumer_settled(nats: NATS, consumer: EventConsumer, stream_sequence:
     return info.ack_floor is not None and (info.ack_floor.stream_seq or 0) >= stream_sequence
 
 
+class Runnable(Protocol):
+    """What runs in the background until stopped: a relay, a consumer, a worker's loop."""
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 @asynccontextmanager
-async def running(*parts: OutboxRelay | EventConsumer) -> AsyncIterator[None]:
-    """Run relays and consumers in the background for the block, and stop them after it."""
+async def running(*parts: Runnable) -> AsyncIterator[None]:
+    """Run relays, consumers or loops in the background for the block, and stop them after it."""
     tasks = [asyncio.create_task(part.run()) for part in parts]
     try:
         yield

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from kit.app import create_service_app
+from metrics.calls.endpoints import router as calls_router
+from metrics.figures.endpoints import router as figures_router
 from metrics.settings import get_settings
 
 
@@ -17,5 +19,5 @@ def create_app() -> FastAPI:
             "Call events and contact and ticket facts rolled up per tenant into KPIs, SLA compliance, "
             "breach alerts, cost allocation and staffing forecasts."
         ),
-        routers=[],
+        routers=[calls_router, figures_router],
     )

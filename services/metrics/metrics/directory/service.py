@@ -1,14 +1,29 @@
-"""Rules of the tenant directory: which municipalities this service serves."""
+"""Rules of the read copies: the municipalities served, their contracts, lines and grants.
+
+Each copy keeps the latest state by the producer's own ordering; a removed line or grant stays removed.
+Every function works in the caller's transaction; the caller commits.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from kit.db.database import TenantSession
+from kit.db.database import TenantConnection
 from metrics.directory import repository
-from metrics.events.consumed import TenantCreatedV1
+from metrics.events.consumed import ContractVersionAddedV1, GrantStateV1, LineStateV1, TenantStateV1
 
 
-async def tenant_created(session: TenantSession, *, tenant: TenantCreatedV1, created_at: datetime) -> None:
-    """Record a newly registered municipality in the session's transaction (the caller commits)."""
-    await repository.upsert(session, tenant_id=tenant.id, name=tenant.name, created_at=created_at)
+async def tenant_changed(conn: TenantConnection, *, tenant: TenantStateV1, at: datetime) -> None:
+    await repository.upsert_tenant(conn, tenant, created_at=at)
+
+
+async def contract_version_added(conn: TenantConnection, *, contract: ContractVersionAddedV1) -> None:
+    await repository.add_contract_version(conn, contract)
+
+
+async def line_changed(conn: TenantConnection, *, line: LineStateV1, removed: bool) -> None:
+    await repository.upsert_line(conn, line, removed=removed)
+
+
+async def grant_changed(conn: TenantConnection, *, grant: GrantStateV1, removed: bool) -> None:
+    await repository.upsert_grant(conn, grant, removed=removed)

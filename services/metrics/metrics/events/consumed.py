@@ -6,18 +6,57 @@ here, and ignore every other field so that additive changes upstream do not brea
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from kit.tenancy import TenantId
 
+TENANT_EVENTS = ("tenants.tenant.created.v1", "tenants.tenant.updated.v1", "tenants.tenant.status_changed.v1")
+CONTRACT_VERSION_ADDED = "tenants.contract.version_added.v1"
+LINE_ADDED, LINE_REMOVED = "tenants.line.added.v1", "tenants.line.removed.v1"
+GRANT_ADDED, GRANT_REMOVED = "tenants.grant.added.v1", "tenants.grant.removed.v1"
 
-class TenantCreatedV1(BaseModel):
-    """The data of ``tenants.tenant.created.v1``: a municipality was registered."""
 
+class _Consumed(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class TenantStateV1(_Consumed):
+    """A municipality's record after a change: ``tenants.tenant.created/updated/status_changed.v1``."""
 
     id: TenantId
     name: str = Field(min_length=1)
+    time_zone: str = "Europe/Berlin"
+    status: str = "active"
+    version: int = 0
 
 
-CONSUMED: dict[str, type[BaseModel]] = {"tenants.tenant.created.v1": TenantCreatedV1}
+class ContractVersionAddedV1(_Consumed):
+    """``tenants.contract.version_added.v1``: terms in force from ``effective_from`` (kept whole, as published)."""
+
+    tenant_id: TenantId
+    version: int = Field(ge=1)
+    effective_from: datetime
+    terms: dict[str, Any]
+
+
+class LineStateV1(_Consumed):
+    """``tenants.line.added/removed.v1``: a dialled number or queue and the municipality its calls are for."""
+
+    id: uuid.UUID
+    tenant_id: TenantId
+    kind: str
+    address: str = Field(min_length=1)
+
+
+class GrantStateV1(_Consumed):
+    """``tenants.grant.added/removed.v1``: ``grantee_tenant`` (the host) serves ``tenant_id``."""
+
+    id: uuid.UUID
+    tenant_id: TenantId
+    grantee_tenant: TenantId
+    valid_from: datetime
+    valid_until: datetime | None = None

@@ -2,25 +2,84 @@
 
 from __future__ import annotations
 
-from kit.db.database import TenantSession
+from kit.db.database import TenantConnection
 from kit.events import CloudEvent, PermanentEventError, Subscription, read_data
 from metrics.directory import service as directory
-from metrics.events.consumed import TenantCreatedV1
+from metrics.events.consumed import (
+    CONTRACT_VERSION_ADDED,
+    GRANT_ADDED,
+    GRANT_REMOVED,
+    LINE_ADDED,
+    LINE_REMOVED,
+    TENANT_EVENTS,
+    ContractVersionAddedV1,
+    GrantStateV1,
+    LineStateV1,
+    TenantStateV1,
+)
 
 
-async def on_tenant_created(session: TenantSession, event: CloudEvent) -> None:
-    """Keep the read copy of a municipality the tenants service registered."""
-    tenant = read_data(event, TenantCreatedV1)
-    if tenant.id != event.tenantid:
-        raise PermanentEventError(f"{event.type} {event.id}: data names {tenant.id}, envelope {event.tenantid}")
-    await directory.tenant_created(session, tenant=tenant, created_at=event.time)
+def _same_tenant(event: CloudEvent, named: str) -> None:
+    if named != event.tenantid:
+        raise PermanentEventError(f"{event.type} {event.id}: data names {named}, envelope {event.tenantid}")
+
+
+async def on_tenant_changed(conn: TenantConnection, event: CloudEvent) -> None:
+    """Keep the read copy of a municipality: registered, changed, or moved in its lifecycle."""
+    tenant = read_data(event, TenantStateV1)
+    _same_tenant(event, tenant.id)
+    await directory.tenant_changed(conn, tenant=tenant, at=event.time)
+
+
+async def on_contract_version_added(conn: TenantConnection, event: CloudEvent) -> None:
+    """Keep a contract version: its terms judge the figures of the time it is in force."""
+    contract = read_data(event, ContractVersionAddedV1)
+    _same_tenant(event, contract.tenant_id)
+    await directory.contract_version_added(conn, contract=contract)
+
+
+async def on_line_changed(conn: TenantConnection, event: CloudEvent) -> None:
+    """Keep the lines whose calls count for the municipality."""
+    line = read_data(event, LineStateV1)
+    _same_tenant(event, line.tenant_id)
+    await directory.line_changed(conn, line=line, removed=event.type == LINE_REMOVED)
+
+
+async def on_grant_changed(conn: TenantConnection, event: CloudEvent) -> None:
+    """Keep who serves the municipality: the host's telephony reports the calls of the partners it serves."""
+    grant = read_data(event, GrantStateV1)
+    _same_tenant(event, grant.tenant_id)
+    await directory.grant_changed(conn, grant=grant, removed=event.type == GRANT_REMOVED)
+
+
+def _subjects(event_types: tuple[str, ...]) -> tuple[str, ...]:
+    """``tenants.tenant.created.v1`` → ``tenants.*.tenant.created.v1``: the event type of every tenant."""
+    return tuple(".".join((service, "*", rest)) for service, rest in (t.split(".", 1) for t in event_types))
 
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription(
-        durable="metrics-tenant-directory",
+        durable="metrics-tenants",
         stream="TENANTS",
-        subjects=("tenants.*.tenant.created.v1",),
-        handler=on_tenant_created,
+        subjects=_subjects(TENANT_EVENTS),
+        lean_handler=on_tenant_changed,
+    ),
+    Subscription(
+        durable="metrics-contracts",
+        stream="TENANTS",
+        subjects=_subjects((CONTRACT_VERSION_ADDED,)),
+        lean_handler=on_contract_version_added,
+    ),
+    Subscription(
+        durable="metrics-lines",
+        stream="TENANTS",
+        subjects=_subjects((LINE_ADDED, LINE_REMOVED)),
+        lean_handler=on_line_changed,
+    ),
+    Subscription(
+        durable="metrics-grants",
+        stream="TENANTS",
+        subjects=_subjects((GRANT_ADDED, GRANT_REMOVED)),
+        lean_handler=on_grant_changed,
     ),
 )

@@ -12,6 +12,7 @@ from tenants.client.keys import PREFIX_PATTERN
 
 # What a client may be granted; the gateway enforces each scope on its routes.
 Scope = Literal[
+    "calls:write",
     "contacts:read",
     "contacts:write",
     "figures:read",

@@ -262,3 +262,58 @@ async def consume(nats: NATS, consumer: EventConsumer, *events: CloudEvent) -> N
 async def dead_letters(nats: NATS, consumer: EventConsumer) -> list[DeadLetter]:
     """The messages ``consumer`` gave up on, oldest first."""
     return [letter for letter in await list_dead_letters(nats.jetstream()) if letter.consumer == consumer.name]
+
+
+async def add_terms(
+    admin: asyncpg.Connection,
+    tenant_id: str,
+    *,
+    version: int = 1,
+    effective_from: datetime = datetime(2026, 1, 1, tzinfo=UTC),
+    **changes: Any,
+) -> None:
+    """A contract version in force from ``effective_from``: ``TERMS`` with top-level ``changes`` (price, hours…)."""
+    await insert(
+        admin,
+        "contract_versions",
+        tenant_id=tenant_id,
+        version=version,
+        effective_from=effective_from,
+        terms=orjson.dumps(TERMS | changes).decode(),
+    )
+
+
+async def add_interval(
+    admin: asyncpg.Connection,
+    tenant_id: str,
+    start: datetime,
+    *,
+    offered: int = 0,
+    answered: int = 0,
+    handled: int = 0,
+    talk_seconds: int = 0,
+    hold_seconds: int = 0,
+    after_call_work_seconds: int = 0,
+) -> None:
+    """A quarter hour's rollup as ingest would have left it, with the counts that matter for volumes only."""
+    await insert(
+        admin,
+        "call_intervals",
+        tenant_id=tenant_id,
+        interval_start=start,
+        threshold_seconds=SERVICE_LEVEL["threshold_seconds"],
+        short_abandon_seconds=0,
+        offered=offered,
+        answered=answered,
+        answered_within_threshold=0,
+        abandoned=offered - answered,
+        abandoned_within_threshold=0,
+        short_abandons=0,
+        wait_seconds=0.0,
+        abandoned_wait_seconds=0.0,
+        max_wait_seconds=0.0,
+        handled=handled,
+        talk_seconds=talk_seconds,
+        hold_seconds=hold_seconds,
+        after_call_work_seconds=after_call_work_seconds,
+    )

@@ -106,7 +106,13 @@ async def test_a_days_calls_are_judged_by_the_contracts_variant_and_threshold(
     assert answer.status_code == 200, answer.text
     kpis = answer.json()
     monday, tuesday = kpis["buckets"]
-    assert kpis["contract"] == {"version": 1, "variant": 3, "threshold_seconds": 20, "target_percent": 90.0}
+    assert kpis["contract"] == {
+        "version": 1,
+        "variant": 3,
+        "threshold_seconds": 20,
+        "target_percent": 90.0,
+        "first_contact_resolution_target_percent": None,
+    }
     assert (monday["offered"], monday["answered"], monday["abandoned"]) == (3, 2, 1)
     assert (monday["answered_within_threshold"], monday["abandoned_within_threshold"], monday["short_abandons"]) == (
         1,

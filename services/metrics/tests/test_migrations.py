@@ -12,6 +12,8 @@ TABLES = [
     "call_intervals",
     "call_quarantine",
     "calls",
+    "concern_facts",
+    "contact_facts",
     "contract_versions",
     "grants",
     "inbox",

@@ -2,40 +2,78 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 import orjson
 from sqlalchemy import text
 
 from kit.db.database import Database, TenantConnection
-from metrics.calls.merge import CallState
+from metrics.calls.merge import CallState, Change
 from metrics.calls.schemas import CallEvent
 
 # The thresholds every interval also counts, whatever the contract's: the common service-level promises.
 STANDARD_THRESHOLDS = (10, 15, 20, 30, 45, 60, 90, 120)
 
+# The 115 network's threshold judges intervals no contract covers.
+DEFAULT_THRESHOLD_SECONDS = 30
+
 # One tenant's calls are merged by one transaction at a time (the API's replicas and the worker alike).
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('metrics.calls:' || current_setting('app.tenant_id')))"
-_KNOWN_EVENTS = "SELECT event_id FROM call_events WHERE event_id = ANY($1::text[])"
-_CALLS = "SELECT * FROM calls WHERE call_id = ANY($1::text[])"
-_WRITE_EVENTS = """
-INSERT INTO call_events (tenant_id, event_id, call_id, type, at, line, agent, talk_seconds, hold_seconds,
-                         after_call_work_seconds)
-SELECT current_setting('app.tenant_id'), * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[],
-       $5::text[], $6::text[], $7::int[], $8::int[], $9::int[])
+# Joined to the ids rather than filtered by ``= ANY``: a plan made while the table's statistics were young
+# would otherwise compare every row of the tenant with every id of the batch.
+_KNOWN_EVENTS = """
+SELECT e.event_id FROM unnest($1::text[]) AS k (event_id)
+  JOIN call_events e ON e.tenant_id = current_setting('app.tenant_id') AND e.event_id = k.event_id
 """
-_WRITE_CALLS = """
-INSERT INTO calls (tenant_id, call_id, line, interval_start, offered_at, answered_at, agent, abandoned_at, ended_at,
-                   wait_seconds, talk_seconds, hold_seconds, after_call_work_seconds)
-SELECT current_setting('app.tenant_id'), * FROM unnest($1::text[], $2::text[], $3::timestamptz[],
-       $4::timestamptz[], $5::timestamptz[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::float8[],
-       $10::int[], $11::int[], $12::int[])
-ON CONFLICT (tenant_id, call_id) DO UPDATE SET
-    interval_start = excluded.interval_start, offered_at = excluded.offered_at, answered_at = excluded.answered_at,
-    agent = excluded.agent, abandoned_at = excluded.abandoned_at, ended_at = excluded.ended_at,
-    wait_seconds = excluded.wait_seconds, talk_seconds = excluded.talk_seconds, hold_seconds = excluded.hold_seconds,
-    after_call_work_seconds = excluded.after_call_work_seconds, updated_at = now()
+_CALLS = """
+SELECT c.* FROM unnest($1::text[]) AS k (call_id)
+  JOIN calls c ON c.tenant_id = current_setting('app.tenant_id') AND c.call_id = k.call_id
+"""
+# The accepted events, the calls' new states and the changes to their intervals' counts, in one statement:
+# each changed call is counted out of its interval as it was (sign −1) and in as it is now (+1), judged by the
+# contract version in force at the interval's start; so a batch costs the same however full its intervals are.
+_WRITE = f"""
+WITH events AS (
+    INSERT INTO call_events (tenant_id, event_id, call_id, type, at, line, agent, talk_seconds, hold_seconds,
+                             after_call_work_seconds)
+    SELECT current_setting('app.tenant_id'), * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[],
+           $5::text[], $6::text[], $7::int[], $8::int[], $9::int[])
+), calls_now AS (
+    INSERT INTO calls (tenant_id, call_id, line, interval_start, offered_at, answered_at, agent, abandoned_at,
+                       ended_at, wait_seconds, talk_seconds, hold_seconds, after_call_work_seconds)
+    SELECT current_setting('app.tenant_id'), * FROM unnest($10::text[], $11::text[], $12::timestamptz[],
+           $13::timestamptz[], $14::timestamptz[], $15::text[], $16::timestamptz[], $17::timestamptz[],
+           $18::float8[], $19::int[], $20::int[], $21::int[])
+    ON CONFLICT (tenant_id, call_id) DO UPDATE SET
+        interval_start = excluded.interval_start, offered_at = excluded.offered_at,
+        answered_at = excluded.answered_at, agent = excluded.agent, abandoned_at = excluded.abandoned_at,
+        ended_at = excluded.ended_at, wait_seconds = excluded.wait_seconds, talk_seconds = excluded.talk_seconds,
+        hold_seconds = excluded.hold_seconds, after_call_work_seconds = excluded.after_call_work_seconds,
+        updated_at = now()
+), changed AS (
+    SELECT * FROM unnest($22::timestamptz[], $23::int[], $24::timestamptz[], $25::timestamptz[], $26::timestamptz[],
+                         $27::float8[], $28::int[], $29::int[], $30::int[])
+               AS d (interval_start, sign, answered_at, abandoned_at, ended_at, wait_seconds, talk_seconds,
+                     hold_seconds, after_call_work_seconds)
+), terms AS (
+    SELECT i.interval_start, v.version, coalesce(v.threshold, {DEFAULT_THRESHOLD_SECONDS}) AS threshold,
+           coalesce(v.grace, 0) AS grace
+      FROM (SELECT DISTINCT interval_start FROM changed) AS i
+      LEFT JOIN LATERAL (
+          SELECT version, (terms #>> '{{service_level,threshold_seconds}}')::int AS threshold,
+                 (terms #>> '{{service_level,short_abandon_seconds}}')::int AS grace
+            FROM contract_versions WHERE effective_from <= i.interval_start ORDER BY effective_from DESC LIMIT 1
+      ) v ON true
+), judged AS (
+    SELECT changed.*, terms.version, terms.threshold, terms.grace FROM changed JOIN terms USING (interval_start)
+)
+INSERT INTO call_intervals (tenant_id, interval_start, contract_version, threshold_seconds, short_abandon_seconds,
+                            @counted)
+SELECT current_setting('app.tenant_id'), c.interval_start, c.version, c.threshold, c.grace, @changes
+  FROM judged c
+ GROUP BY c.interval_start, c.version, c.threshold, c.grace
+ON CONFLICT (tenant_id, interval_start) DO UPDATE SET @added, updated_at = now()
 """
 
 
@@ -88,6 +126,57 @@ SELECT current_setting('app.tenant_id'), w.interval_start, w.contract_version, w
 ON CONFLICT (tenant_id, interval_start) DO UPDATE SET
     {", ".join(f"{column} = excluded.{column}" for column in (*_JUDGED_BY, *_COUNTED))}, updated_at = now()
 """
+
+
+def _counts(weigh: Callable[..., str], *, max_wait: str) -> list[str]:
+    """The expressions of ``_COUNTED`` over calls ``c`` of one interval judged by ``c.threshold``/``c.grace``.
+
+    ``weigh`` turns a condition into what a call adds: ``count(*) FILTER`` for a recount, a signed sum for a change.
+    """
+    within = [weigh(f"c.answered_at IS NOT NULL AND c.wait_seconds <= {t}") for t in STANDARD_THRESHOLDS]
+    abandoned_within = [weigh(f"c.abandoned_at IS NOT NULL AND c.wait_seconds <= {t}") for t in STANDARD_THRESHOLDS]
+    return [
+        weigh("true"),
+        weigh("c.answered_at IS NOT NULL"),
+        weigh("c.answered_at IS NOT NULL AND c.wait_seconds <= c.threshold"),
+        weigh("c.abandoned_at IS NOT NULL"),
+        weigh("c.abandoned_at IS NOT NULL AND c.wait_seconds <= c.threshold"),
+        weigh("c.abandoned_at IS NOT NULL AND c.wait_seconds <= c.grace AND c.grace > 0"),
+        f"ARRAY[{', '.join(within)}]::int[]",
+        f"ARRAY[{', '.join(abandoned_within)}]::int[]",
+        weigh("c.answered_at IS NOT NULL", "c.wait_seconds"),
+        weigh("c.abandoned_at IS NOT NULL", "c.wait_seconds"),
+        max_wait,
+        weigh("c.answered_at IS NOT NULL AND c.ended_at IS NOT NULL"),
+        weigh("c.talk_seconds IS NOT NULL", "c.talk_seconds"),
+        weigh("c.hold_seconds IS NOT NULL", "c.hold_seconds"),
+        weigh("c.after_call_work_seconds IS NOT NULL", "c.after_call_work_seconds"),
+    ]
+
+
+def _signed(condition: str, value: str = "1") -> str:
+    return f"coalesce(sum(CASE WHEN {condition} THEN c.sign * {value} END), 0)"
+
+
+def _added(column: str) -> str:
+    if column in ("answered_within", "abandoned_within"):
+        elements = ", ".join(
+            f"call_intervals.{column}[{i}] + excluded.{column}[{i}]" for i in range(1, len(STANDARD_THRESHOLDS) + 1)
+        )
+        return f"{column} = ARRAY[{elements}]::int[]"
+    if column == "max_wait_seconds":
+        return f"{column} = greatest(call_intervals.{column}, excluded.{column})"
+    return f"{column} = call_intervals.{column} + excluded.{column}"
+
+
+_GREATEST_NEW_WAIT = "coalesce(max(c.wait_seconds) FILTER (WHERE c.sign > 0), 0)"
+_WRITE = (
+    _WRITE.replace("@counted", ", ".join(_COUNTED))
+    .replace("@changes", ", ".join(_counts(_signed, max_wait=_GREATEST_NEW_WAIT)))
+    .replace("@added", ", ".join(_added(column) for column in _COUNTED))
+)
+
+
 _QUARANTINE = text(
     "INSERT INTO call_quarantine (event_id, line, event, reason)"
     " SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:lines AS text[]), CAST(:events AS jsonb[]),"
@@ -123,10 +212,12 @@ async def calls(conn: TenantConnection, call_ids: Iterable[str]) -> dict[str, Ca
     }
 
 
-async def write(conn: TenantConnection, events: Sequence[CallEvent], states: Sequence[CallState]) -> None:
-    """Keep the accepted events and the calls' new states (two statements, whatever their number)."""
+async def write(
+    conn: TenantConnection, events: Sequence[CallEvent], states: Sequence[CallState], changes: Sequence[Change]
+) -> None:
+    """Keep the accepted events, the calls' new states and their intervals' changed counts: one round trip."""
     await conn.execute(
-        _WRITE_EVENTS,
+        _WRITE,
         [e.event_id for e in events],
         [e.call_id for e in events],
         [e.type for e in events],
@@ -136,9 +227,6 @@ async def write(conn: TenantConnection, events: Sequence[CallEvent], states: Seq
         [e.talk_seconds for e in events],
         [e.hold_seconds for e in events],
         [e.after_call_work_seconds for e in events],
-    )
-    await conn.execute(
-        _WRITE_CALLS,
         [s.call_id for s in states],
         [s.line for s in states],
         [s.interval_start for s in states],
@@ -151,11 +239,20 @@ async def write(conn: TenantConnection, events: Sequence[CallEvent], states: Seq
         [s.talk_seconds for s in states],
         [s.hold_seconds for s in states],
         [s.after_call_work_seconds for s in states],
+        [c.state.interval_start for c in changes],
+        [c.sign for c in changes],
+        [c.state.answered_at for c in changes],
+        [c.state.abandoned_at for c in changes],
+        [c.state.ended_at for c in changes],
+        [c.state.wait_seconds for c in changes],
+        [c.state.talk_seconds for c in changes],
+        [c.state.hold_seconds for c in changes],
+        [c.state.after_call_work_seconds for c in changes],
     )
 
 
 async def roll_up(conn: TenantConnection, intervals: Sequence[tuple[datetime, int | None, int, int]]) -> None:
-    """Count ``intervals`` (start, contract version, threshold, short-abandon grace) anew from their calls."""
+    """Count ``intervals`` (start, contract version, threshold, short-abandon grace) anew from all their calls."""
     await conn.execute(
         _ROLL_UP,
         [start for start, _, _, _ in intervals],

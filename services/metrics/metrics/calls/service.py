@@ -7,21 +7,19 @@ its interval). Events for lines nobody knows wait in the quarantine; nothing is 
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kit.db.database import Database, TenantConnection
 from metrics.calls import repository
-from metrics.calls.merge import CallState, apply
+from metrics.calls.merge import CallState, Change, apply, changes
 from metrics.calls.schemas import CallEvent, IngestReport, Refusal
-from metrics.directory import repository as directory
 from metrics.routing import find_routes
 
-# The 115 network's threshold judges intervals no contract covers.
-DEFAULT_THRESHOLD_SECONDS = 30
 CLOCK_SKEW = timedelta(minutes=5)
 _ORDER = {"offered": 0, "answered": 1, "abandoned": 1, "ended": 2}
 
@@ -58,7 +56,8 @@ async def ingest(database: Database, events: Sequence[CallEvent], *, reporter_te
         else:
             by_tenant[tenant].append((index, event))
         seen.add(event.event_id)
-    for tenant, indexed in sorted(by_tenant.items()):
+    # In random order: batches that arrive together do not queue behind each other tenant by tenant.
+    for tenant, indexed in random.sample(sorted(by_tenant.items()), len(by_tenant)):
         async with database.lean_transaction(tenant) as conn:
             await _take(conn, indexed, tally)
     if held:
@@ -80,6 +79,7 @@ async def _take(conn: TenantConnection, indexed: list[tuple[int, CallEvent]], ta
     fresh = [(index, event) for index, event in indexed if event.event_id not in known]
     tally.duplicates += len(indexed) - len(fresh)
     states = await repository.calls(conn, {event.call_id for _, event in fresh})
+    before = {call_id: replace(state) for call_id, state in states.items()}
     accepted: list[CallEvent] = []
     changed: dict[str, CallState] = {}
     # Steps in their order (offered, then answered or abandoned, then ended) whatever their times: what is
@@ -94,21 +94,20 @@ async def _take(conn: TenantConnection, indexed: list[tuple[int, CallEvent]], ta
         changed[state.call_id] = state
     if not accepted:
         return
-    await repository.write(conn, accepted, list(changed.values()))
-    intervals = sorted({state.interval_start for state in changed.values() if state.interval_start is not None})
-    if intervals:
-        versions = await directory.contract_versions(conn)
-        await repository.roll_up(conn, [_judged_by(start, versions) for start in intervals])
+    counted: list[Change] = []
+    for call_id, state in changed.items():
+        counted += changes(before.get(call_id), state)
+    await repository.write(conn, accepted, list(changed.values()), counted)
     tally.accepted += len(accepted)
 
 
-def _judged_by(
+def judged_by(
     start: datetime, versions: Sequence[tuple[int, datetime, dict[str, Any]]]
 ) -> tuple[datetime, int | None, int, int]:
     """An interval with the contract version in force at its start and that version's thresholds."""
     terms = contract_in_force(versions, start)
     if terms is None:
-        return start, None, DEFAULT_THRESHOLD_SECONDS, 0
+        return start, None, repository.DEFAULT_THRESHOLD_SECONDS, 0
     level = terms["service_level"]
     return start, terms["version"], int(level["threshold_seconds"]), int(level.get("short_abandon_seconds", 0))
 

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from kit.db.database import TenantConnection
 from kit.events import CloudEvent, PermanentEventError, Subscription, read_data
+from metrics.contacts import service as contacts
 from metrics.directory import service as directory
 from metrics.events.consumed import (
+    CONCERN_EVENTS,
+    CONTACT_RECORDED,
     CONTRACT_VERSION_ADDED,
     GRANT_ADDED,
     GRANT_REMOVED,
     LINE_ADDED,
     LINE_REMOVED,
     TENANT_EVENTS,
+    TICKET_REOPENED,
+    ContactRecordedV1,
     ContractVersionAddedV1,
     GrantStateV1,
     LineStateV1,
     TenantStateV1,
+    TicketStateV1,
 )
 
 
@@ -52,6 +58,19 @@ async def on_grant_changed(conn: TenantConnection, event: CloudEvent) -> None:
     await directory.grant_changed(conn, grant=grant, removed=event.type == GRANT_REMOVED)
 
 
+async def on_contact_recorded(conn: TenantConnection, event: CloudEvent) -> None:
+    """Count a contact by its outcome: what first-contact resolution is figured from."""
+    # The tickets service's data name no tenant: the envelope's, checked against the subject, is the one.
+    contact = read_data(event, ContactRecordedV1)
+    await contacts.contact_recorded(conn, contact=contact)
+
+
+async def on_concern_changed(conn: TenantConnection, event: CloudEvent) -> None:
+    """Keep a forwarded concern's deadline, answer and status: what deadline compliance is figured from."""
+    ticket = read_data(event, TicketStateV1)
+    await contacts.concern_changed(conn, ticket=ticket, reopened=event.type == TICKET_REOPENED)
+
+
 def _subjects(event_types: tuple[str, ...]) -> tuple[str, ...]:
     """``tenants.tenant.created.v1`` → ``tenants.*.tenant.created.v1``: the event type of every tenant."""
     return tuple(".".join((service, "*", rest)) for service, rest in (t.split(".", 1) for t in event_types))
@@ -81,5 +100,17 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         stream="TENANTS",
         subjects=_subjects((GRANT_ADDED, GRANT_REMOVED)),
         lean_handler=on_grant_changed,
+    ),
+    Subscription(
+        durable="metrics-contacts",
+        stream="TICKETS",
+        subjects=_subjects((CONTACT_RECORDED,)),
+        lean_handler=on_contact_recorded,
+    ),
+    Subscription(
+        durable="metrics-concerns",
+        stream="TICKETS",
+        subjects=_subjects(CONCERN_EVENTS),
+        lean_handler=on_concern_changed,
     ),
 )

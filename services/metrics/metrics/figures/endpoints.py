@@ -40,7 +40,8 @@ def _checked(start: date, end: date, granularity: Granularity) -> None:
 )
 async def tenant_kpis(scope: FiguresScope, start: From, end: To, granularity: Granularity = "day") -> Any:
     """Calls of the period per bucket and in all: volumes, the service level in all five variants (the
-    contract's marked), average speed of answer, handle time and abandonment rate.
+    contract's marked), average speed of answer, handle time and abandonment rate; contacts by outcome with
+    first-contact resolution, and forwarded concerns due with callback-deadline compliance.
 
     Periods are local dates of the municipality; at most 31 days by quarter hour, a year by day, three by week
     and five by month.

@@ -1,8 +1,9 @@
-"""Call figures of a period per bucket, for one tenant or for every tenant, judged by the contract in force.
+"""Figures of a period per bucket, for one tenant or for every tenant, judged by the contract in force.
 
 Each interval was counted against the threshold of the contract version in force at its start; a period's
-figures are the sums of its intervals. Buckets are the tenant's local days, ISO weeks and months (quarter
-hours in UTC); every bucket of the period is listed, empty ones too, cut to the period at its ends.
+figures are the sums of its intervals. Contacts count in the bucket they began in, forwarded concerns in the
+bucket of their due time. Buckets are the tenant's local days, ISO weeks and months (quarter hours in UTC);
+every bucket of the period is listed, empty ones too, cut to the period at its ends.
 """
 
 from __future__ import annotations
@@ -40,12 +41,17 @@ class _Rollup:
 
 
 async def _rollup(database: Database, tenant_id: str, start: date, end: date, granularity: Granularity) -> _Rollup:
+    now = datetime.now(UTC)
     async with database.lean_transaction(tenant_id) as conn:
         time_zone = await directory.time_zone(conn) or DEFAULT_TIME_ZONE
         versions = await directory.contract_versions(conn)
         first, last = instant(start, time_zone), instant(end, time_zone)
-        rows = await figures.buckets(conn, first, last, granularity=granularity, time_zone=time_zone)
-    found = {row["bucket"]: dict(row) for row in rows}
+        calls = await figures.buckets(conn, first, last, granularity=granularity, time_zone=time_zone)
+        contacts = await figures.contacts(conn, first, last, granularity=granularity, time_zone=time_zone)
+        concerns = await figures.concerns(conn, first, last, granularity=granularity, time_zone=time_zone, now=now)
+    found: dict[datetime, dict[str, Any]] = {}
+    for row in (*calls, *contacts, *concerns):
+        found.setdefault(row["bucket"], dict(_EMPTY)).update(row.items())
     return _Rollup(time_zone, first, last, contract_in_force(versions, first), found)
 
 
@@ -99,6 +105,7 @@ def judging(terms: Mapping[str, Any] | None) -> dict[str, Any] | None:
         "variant": level["variant"],
         "threshold_seconds": level["threshold_seconds"],
         "target_percent": level["target_percent"],
+        "first_contact_resolution_target_percent": terms.get("first_contact_resolution_target_percent"),
     }
 
 
@@ -139,6 +146,23 @@ def call_figures(sums: Mapping[str, Any], start: datetime, end: datetime, *, var
         "average_handle_time_seconds": formulas.average_handle_time(counts),
         "abandonment_rate_percent": formulas.abandonment_rate(counts),
         "max_wait_seconds": float(sums.get("max_wait_seconds") or 0),
+        **contact_figures(sums),
+    }
+
+
+def contact_figures(sums: Mapping[str, Any]) -> dict[str, Any]:
+    """Contacts by outcome and forwarded concerns by deadline of one bucket, from its summed counts."""
+    contacts = {outcome: int(sums.get(f"contacts_{outcome}") or 0) for outcome in figures.OUTCOMES}
+    contacts["total"] = int(sums.get("contacts_total") or 0)
+    due, in_time = int(sums.get("concerns_due") or 0), int(sums.get("concerns_answered_in_time") or 0)
+    return {
+        "contacts": contacts,
+        "first_contact_resolution_percent": formulas.first_contact_resolution(contacts["solved"], contacts["total"]),
+        "concerns_due": due,
+        "concerns_answered_in_time": in_time,
+        "concerns_answered_late": int(sums.get("concerns_answered_late") or 0),
+        "concerns_overdue": int(sums.get("concerns_overdue") or 0),
+        "deadline_compliance_percent": formulas.deadline_compliance(in_time, due),
     }
 
 

@@ -16,6 +16,17 @@ class ContractJudging(BaseModel):
     variant: int
     threshold_seconds: int
     target_percent: float
+    first_contact_resolution_target_percent: float | None = None
+
+
+class ContactCounts(BaseModel):
+    """Contacts by the outcome they were recorded with; ``total``: all contacts with an outcome."""
+
+    solved: int
+    forwarded: int
+    callback: int
+    referred: int
+    total: int
 
 
 class CallFigures(BaseModel):
@@ -36,6 +47,16 @@ class CallFigures(BaseModel):
     average_handle_time_seconds: float | None
     abandonment_rate_percent: float | None
     max_wait_seconds: float
+    contacts: ContactCounts = Field(description="Contacts begun in the bucket, by outcome")
+    first_contact_resolution_percent: float | None = Field(description="Solved in percent of all contacts")
+    concerns_due: int = Field(
+        description="Forwarded concerns whose due time lies in the bucket and has passed (not merged duplicates, "
+        "not those waiting for the citizen)"
+    )
+    concerns_answered_in_time: int = Field(description="Of those due, answered by their due time")
+    concerns_answered_late: int = Field(description="Of those due, answered after their due time")
+    concerns_overdue: int = Field(description="Of those due, still open without an answer")
+    deadline_compliance_percent: float | None = Field(description="Answered in time in percent of those due")
 
 
 class TenantKpis(BaseModel):

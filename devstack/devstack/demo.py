@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from devstack.demo_calls import CallsRefused, load_calls
 from devstack.demo_knowledge import Gateway, KnowledgeRefused, load_knowledge
 from devstack.demo_tickets import TicketsRefused, load_tickets
 from devstack.keys import ApiClient
@@ -169,9 +170,10 @@ def load_demo(gateway_url: str, api_keys: Mapping[str, str]) -> list[str]:
     try:
         knowledge = load_knowledge(Gateway(gateway_url, operator), host_tenant=HOST_TENANT)
         contacts = load_tickets(Gateway(gateway_url, api_keys["artland-agent"]), DEMO_TENANT)
-    except (KnowledgeRefused, TicketsRefused) as refused:
+        calls = load_calls(Gateway(gateway_url, operator))
+    except (KnowledgeRefused, TicketsRefused, CallsRefused) as refused:
         raise DemoFailed(str(refused)) from refused
-    return [f"{kind} {', '.join(tenants)}" for kind, tenants in created.items()] + knowledge + contacts
+    return [f"{kind} {', '.join(tenants)}" for kind, tenants in created.items()] + knowledge + contacts + calls
 
 
 def wait_for_grants(gateway_url: str, *, timeout: float = 15.0) -> bool:

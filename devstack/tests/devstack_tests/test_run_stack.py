@@ -16,8 +16,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -188,6 +190,15 @@ def run_once(env: dict[str, str], home: Path) -> tuple[Launcher, RunRecord]:
                 break
             time.sleep(0.3)
         assert "sperrmuell" in codes, (status, services)
+        # The demo's calls, counted per municipality by the line they came in on; each sees its own figures only.
+        today = datetime.now(ZoneInfo("Europe/Berlin")).date()
+        period = f"from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
+        status, figures = get(f"{gateway}/v1/figures/kpis?{period}", api_key(home, "demo-operator"))
+        assert status == 200, figures
+        offered = {row["tenant_id"]: row["total"]["offered"] for row in figures["tenants"]}
+        assert offered == {"artland": 45, "oldenburg": 90}, offered
+        status, _ = get(f"{gateway}/v1/tenants/oldenburg/figures/kpis?{period}", api_key(home, "demo-artland-agent"))
+        assert status == 404
         assert f"{gateway}/docs" in launcher.text
         assert api_key(home, "demo-artland-agent") in launcher.text
     finally:
@@ -210,6 +221,7 @@ def test_run_serves_the_demo_stops_on_ctrl_c_and_keeps_the_data(home: Path) -> N
     assert "tenants oldenburg, artland; contracts oldenburg, artland; departments" in first.text
     assert "shared descriptions" in first.text
     assert "contacts 4 (2 forwarded)" in first.text
+    assert "call events" in first.text
     keys = (home / "keys" / "api-keys.json").read_text()
     secrets = (home / "secrets.json").read_text()
 

@@ -37,10 +37,11 @@ import sys
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,7 @@ from bench.common import (
     BenchDatabase,
     BenchServers,
     bench_servers,
+    cpu_seconds,
     percentile,
     print_header,
     print_table,
@@ -317,6 +319,7 @@ class Ingest:
     events: int
     seconds: float
     failures: int
+    cpu_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -446,22 +449,36 @@ def measure(database: BenchDatabase, superuser_url: str, servers: BenchServers, 
         operator_headers = {"Authorization": f"Bearer {operator}"}
         headers = {"X-API-Key": telephony_key}
         uvloop.run(ingest_http(url, headers, make_batches("warm", 20), 3.0))
+        pids = {"app": service.process.pid, "gateway": gateway.process.pid, "bench": os.getpid()}
+
+        def measured(label: str, load: Callable[[], Coroutine[Any, Any, Ingest]]) -> Ingest:
+            """``load`` run, with the CPU each part used per 1,000 events it took."""
+            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            before["postgres"] = cpu_seconds(servers.postgres_pid, with_children=True)
+            done = uvloop.run(load())
+            after = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            after["postgres"] = cpu_seconds(servers.postgres_pid, with_children=True)
+            per_1000 = {name: (after[name] - before[name]) * 1e6 / max(done.events, 1) for name in after}
+            return replace(done, label=label, cpu_ms=per_1000)
+
+        direct_url = service.url + "/v1/telephony/call-events"
         for round_ in range(args.rounds):
-            batches = make_batches(f"run{round_}", 400)
-            ours = uvloop.run(ingest_http(url, headers, batches, args.seconds))
-            runs.append(ours)
-            direct = uvloop.run(ingest_http(service.url + "/v1/telephony/call-events", operator_headers,
-                                            make_batches(f"direct{round_}", 400), args.seconds))  # fmt: skip
-            runs.append(Ingest("at the service", direct.events, direct.seconds, direct.failures))
-            base = uvloop.run(ingest_baseline(database.runtime_url, make_batches(f"base{round_}", 400), args.seconds))
-            runs.append(base)
+            through, direct, by_hand = (make_batches(f"{kind}{round_}", 400) for kind in ("run", "direct", "base"))
+            runs.append(measured("metrics service", partial(ingest_http, url, headers, through, args.seconds)))
+            runs.append(
+                measured("at the service", partial(ingest_http, direct_url, operator_headers, direct, args.seconds))
+            )
+            runs.append(measured("baseline", partial(ingest_baseline, database.runtime_url, by_hand, args.seconds)))
     finally:
         for process in reversed(processes):
             stop_process(process)
+    parts = ("app", "gateway", "postgres", "bench")
     print_table(
-        ["run", "events", "seconds", "events/s", "failed batches"],
-        [[r.label, r.events, r.seconds, r.rate, r.failures] for r in runs],
+        ["run", "events", "seconds", "events/s", "failed batches", *(f"CPU ms: {p}" for p in parts)],
+        [[r.label, r.events, r.seconds, r.rate, r.failures, *(r.cpu_ms.get(p, 0.0) for p in parts)] for r in runs],
     )
+    print("   CPU: ms per 1,000 events taken, of the metrics API, the gateway, PostgreSQL with its backends and this")
+    print("   process (the load's clients; for the baseline also its writes)")
     ours_rates = [r.rate for r in runs if r.label == "metrics service"]
     base_rates = [r.rate for r in runs if r.label == "baseline"]
     rate, base_rate = sorted(ours_rates)[len(ours_rates) // 2], sorted(base_rates)[len(base_rates) // 2]

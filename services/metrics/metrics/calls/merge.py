@@ -16,7 +16,7 @@ INTERVAL = timedelta(minutes=15)
 
 def interval_of(at: datetime) -> datetime:
     """The start of the 15-minute interval ``at`` lies in."""
-    return at - timedelta(minutes=at.minute % 15, seconds=at.second, microseconds=at.microsecond)
+    return at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
 
 
 @dataclass(slots=True)

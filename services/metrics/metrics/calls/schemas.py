@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -65,8 +66,9 @@ class CallEvent(BaseModel):
             raise ValueError("only an ended event carries talk, hold and after-call work seconds")
         return seconds
 
-    @property
+    @cached_property
     def address(self) -> str:
+        """The line as the tenants service keeps it (``line`` stays as the telephony sent it)."""
         return normalized_line(self.line)
 
 

@@ -2,6 +2,7 @@
 
 from kit.worker import Worker, run_worker
 from metrics.calls.feed import CallFeed, telephony_stream
+from metrics.compliance.watch import breach_watch
 from metrics.events.handlers import SUBSCRIPTIONS
 from metrics.settings import SERVICE, get_settings
 
@@ -14,14 +15,14 @@ def call_feed(worker: Worker) -> CallFeed:
 
 
 def main() -> None:
-    """Run the relay, the consumers and the call feed until SIGTERM or SIGINT."""
+    """Run the relay, the consumers, the call feed and the breach watch until SIGTERM or SIGINT."""
     settings = get_settings()
     run_worker(
         SERVICE,
         settings,
         port=settings.worker_port,
         subscriptions=SUBSCRIPTIONS,
-        loops=[call_feed],
+        loops=[call_feed, breach_watch],
         extra_streams=[telephony_stream(replicas=settings.stream_replicas)],
     )
 

@@ -317,3 +317,87 @@ async def add_interval(
         hold_seconds=hold_seconds,
         after_call_work_seconds=after_call_work_seconds,
     )
+
+
+async def add_rollup(
+    admin: asyncpg.Connection,
+    tenant_id: str,
+    start: datetime,
+    *,
+    answered: int = 0,
+    answered_within: int = 0,
+    abandoned: int = 0,
+    abandoned_within: int = 0,
+    short_abandons: int = 0,
+    wait_seconds: float = 0.0,
+    max_wait_seconds: float = 0.0,
+    threshold_seconds: int = SERVICE_LEVEL["threshold_seconds"],
+    contract_version: int | None = 1,
+) -> None:
+    """A quarter hour's rollup with the counts a service level and an average speed of answer are judged by."""
+    await insert(
+        admin,
+        "call_intervals",
+        tenant_id=tenant_id,
+        interval_start=start,
+        contract_version=contract_version,
+        threshold_seconds=threshold_seconds,
+        short_abandon_seconds=0,
+        offered=answered + abandoned,
+        answered=answered,
+        answered_within_threshold=answered_within,
+        abandoned=abandoned,
+        abandoned_within_threshold=abandoned_within,
+        short_abandons=short_abandons,
+        wait_seconds=wait_seconds,
+        abandoned_wait_seconds=0.0,
+        max_wait_seconds=max_wait_seconds,
+        handled=answered,
+        talk_seconds=0,
+        hold_seconds=0,
+        after_call_work_seconds=0,
+    )
+
+
+async def add_contact_fact(admin: asyncpg.Connection, tenant_id: str, outcome: str, started_at: datetime) -> None:
+    """A contact as the tickets service's ``tickets.contact.recorded.v1`` left it."""
+    await insert(
+        admin,
+        "contact_facts",
+        tenant_id=tenant_id,
+        contact_id=uuid.uuid4(),
+        channel="phone",
+        outcome=outcome,
+        started_at=started_at,
+    )
+
+
+async def add_concern_fact(
+    admin: asyncpg.Connection,
+    tenant_id: str,
+    *,
+    forwarded_at: datetime,
+    due_at: datetime,
+    answered_at: datetime | None = None,
+    merged_into: uuid.UUID | None = None,
+) -> None:
+    """A forwarded concern as the ticket events left it: answered (at ``answered_at``) or still open."""
+    await insert(
+        admin,
+        "concern_facts",
+        tenant_id=tenant_id,
+        ticket_id=uuid.uuid4(),
+        status="answered" if answered_at is not None else "in_progress",
+        forwarded_at=forwarded_at,
+        due_at=due_at,
+        answered_at=answered_at,
+        merged_into=merged_into,
+        version=2,
+        updated_at=answered_at or forwarded_at,
+    )
+
+
+async def outbox_events(admin: asyncpg.Connection) -> list[tuple[str, str, dict[str, Any]]]:
+    """The outbox as the superuser sees it, in the order written: (row tenant, NATS subject, event)."""
+    rows = await admin.fetch("SELECT tenant_id, subject, payload FROM outbox ORDER BY id")
+    return [(row["tenant_id"], row["subject"], orjson.loads(row["payload"])) for row in rows]

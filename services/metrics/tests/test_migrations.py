@@ -8,6 +8,7 @@ from metrics.migrate import MIGRATIONS
 
 TABLES = [
     "alembic_version",
+    "breaches",
     "call_events",
     "call_intervals",
     "call_quarantine",

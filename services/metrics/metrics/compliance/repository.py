@@ -14,24 +14,8 @@ import asyncpg
 import orjson
 
 from kit.db.database import TenantConnection
-from metrics.calls.repository import STANDARD_THRESHOLDS
 from metrics.figures import repository as figures
-
-
-def _empty() -> dict[str, Any]:
-    return {"max_wait_seconds": 0.0, "answered_within": [0] * len(STANDARD_THRESHOLDS)}
-
-
-def _add(total: dict[str, Any], row: Mapping[str, Any]) -> None:
-    for key, value in row.items():
-        if key == "bucket" or value is None:
-            continue
-        if key == "answered_within":
-            total[key] = [a + (b or 0) for a, b in zip(total[key], value, strict=True)]
-        elif key == "max_wait_seconds":
-            total[key] = max(total[key], float(value))
-        else:
-            total[key] = total.get(key, 0) + value
+from metrics.figures.kpis import summed
 
 
 async def _rows(
@@ -48,20 +32,17 @@ async def period_sums(
 ) -> dict[str, Any]:
     """Everything counted from ``start`` to ``end`` summed: calls by interval start, contacts by their start,
     concerns by their due time (those due by ``now``)."""
-    total = _empty()
-    for row in await _rows(conn, start, end, granularity="month", time_zone=time_zone, now=now):
-        _add(total, row)
-    return total
+    return summed(await _rows(conn, start, end, granularity="month", time_zone=time_zone, now=now))
 
 
 async def daily_sums(
     conn: TenantConnection, start: datetime, end: datetime, *, time_zone: str, now: datetime
 ) -> dict[date, dict[str, Any]]:
     """The sums of each local day from ``start`` to ``end`` that counted anything, by the day."""
-    days: dict[date, dict[str, Any]] = {}
+    days: dict[date, list[asyncpg.Record]] = {}
     for row in await _rows(conn, start, end, granularity="day", time_zone=time_zone, now=now):
-        _add(days.setdefault(row["bucket"].date(), _empty()), row)
-    return days
+        days.setdefault(row["bucket"].date(), []).append(row)
+    return {day: summed(rows) for day, rows in days.items()}
 
 
 _ADD_BREACH = """

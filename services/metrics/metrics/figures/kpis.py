@@ -72,7 +72,7 @@ async def tenant_kpis(
         "to": end,
         "granularity": granularity,
         "contract": judging(rollup.terms),
-        "total": call_figures(_summed(rollup.found.values()), rollup.first, rollup.last, variant=rollup.variant),
+        "total": call_figures(summed(rollup.found.values()), rollup.first, rollup.last, variant=rollup.variant),
         "buckets": buckets,
     }
 
@@ -83,7 +83,7 @@ async def all_tenants_kpis(database: Database, *, start: date, end: date) -> dic
     every: list[dict[str, Any]] = []
     for tenant_id in await known_tenant_ids(database):
         rollup = await _rollup(database, tenant_id, start, end, "month")
-        sums = _summed(rollup.found.values())
+        sums = summed(rollup.found.values())
         every.append(sums)
         total = call_figures(sums, rollup.first, rollup.last, variant=rollup.variant)
         tenants.append({"tenant_id": tenant_id, "contract": judging(rollup.terms), "total": total})
@@ -92,7 +92,7 @@ async def all_tenants_kpis(database: Database, *, start: date, end: date) -> dic
         "from": start,
         "to": end,
         "tenants": tenants,
-        "total": call_figures(_summed(every), first, last, variant=None),
+        "total": call_figures(summed(every), first, last, variant=None),
     }
 
 
@@ -166,7 +166,8 @@ def contact_figures(sums: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _summed(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def summed(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Rows of sums (of calls, contacts, concerns) added up into one; the longest wait is the longest of all."""
     total: dict[str, Any] = {"max_wait_seconds": 0.0, "answered_within": [0] * len(STANDARD_THRESHOLDS)}
     for row in rows:
         for key, value in row.items():

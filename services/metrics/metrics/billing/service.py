@@ -17,7 +17,6 @@ from metrics.billing.errors import MonthNotBillable, NoContractInForce, PriceNot
 from metrics.billing.prices import Bill, Usage, bill_for, billed_minutes
 from metrics.calls.service import contract_in_force
 from metrics.directory import repository as directory
-from metrics.figures.kpis import DEFAULT_TIME_ZONE
 from metrics.figures.periods import instant
 
 # Call events are not taken from before 2000, so no earlier month has anything to bill.
@@ -48,7 +47,7 @@ async def monthly_bill(database: Database, tenant_id: str, *, month: date) -> Mo
         raise MonthNotBillable(f"{label} lies before {FIRST_YEAR}")
     now = datetime.now(UTC)
     async with database.lean_transaction(tenant_id) as conn:
-        time_zone = await directory.time_zone(conn) or DEFAULT_TIME_ZONE
+        time_zone = await directory.time_zone(conn)
         current = now.astimezone(ZoneInfo(time_zone)).date().replace(day=1)
         if month > current:
             raise MonthNotBillable(f"{label} lies after the current month {current:%Y-%m}")

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from kit.db.database import Database, TenantConnection
 from metrics.calls.merge import CallState, Change
 from metrics.calls.schemas import CallEvent
+from metrics.directory.repository import read_across_tenants
 
 # The thresholds every interval also counts, whatever the contract's: the common service-level promises.
 STANDARD_THRESHOLDS = (10, 15, 20, 30, 45, 60, 90, 120)
@@ -285,3 +286,42 @@ async def quarantine(database: Database, held: Sequence[tuple[CallEvent, str]]) 
             },
         )
         return len(inserted.all())
+
+
+_HELD_PAGE = text(
+    "SELECT id, line, event, reason, received_at, released_at, released_to FROM call_quarantine"
+    " WHERE (NOT :held OR released_at IS NULL) AND id > :after ORDER BY id LIMIT :limit"
+)
+# Only held events whose line is known by now (those of still unknown lines never block a release), with the
+# line's tenant; ``lines`` is read across tenants, as ingest reads it.
+_RELEASABLE = text(
+    "SELECT DISTINCT ON (q.id) q.id, q.event, l.tenant_id FROM call_quarantine q"
+    " JOIN lines l ON NOT l.removed AND l.address = q.line WHERE q.released_at IS NULL ORDER BY q.id LIMIT :limit"
+)
+_RELEASED = text(
+    "UPDATE call_quarantine SET released_at = now(), released_to = r.tenant"
+    " FROM unnest(CAST(:ids AS bigint[]), CAST(:tenants AS text[])) AS r (id, tenant) WHERE call_quarantine.id = r.id"
+)
+
+
+async def held_page(database: Database, *, held: bool, after: int, limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` quarantined events after the id ``after``, the oldest first (only those still held if asked)."""
+    async with database.transaction(None) as session:
+        rows = await session.execute(_HELD_PAGE, {"held": held, "after": after, "limit": limit})
+        return [dict(row) for row in rows.mappings()]
+
+
+async def releasable(database: Database, *, limit: int) -> list[tuple[int, Any, str]]:
+    """Held events whose line is known now: (id, the event as stored, the line's tenant), the oldest first."""
+    async with database.transaction(None) as session:
+        await read_across_tenants(session)
+        rows = await session.execute(_RELEASABLE, {"limit": limit})
+        return [(row.id, row.event, row.tenant_id) for row in rows]
+
+
+async def mark_released(database: Database, released: Sequence[tuple[int, str]]) -> None:
+    """Note each (quarantine id, tenant) as released to that tenant."""
+    async with database.transaction(None) as session:
+        await session.execute(
+            _RELEASED, {"ids": [id_ for id_, _ in released], "tenants": [tenant for _, tenant in released]}
+        )

@@ -24,7 +24,6 @@ from metrics.compliance.errors import PeriodRefused
 from metrics.compliance.targets import Judgement, Observed, judge, overall, spans
 from metrics.directory import repository as directory
 from metrics.events.published import BreachedTarget, ComplianceBreachedV1, compliance_breached
-from metrics.figures.kpis import DEFAULT_TIME_ZONE
 from metrics.figures.periods import instant
 
 MAX_DAYS = 366
@@ -72,7 +71,7 @@ async def compliance(database: Database, tenant_id: str, *, start: date, end: da
     _checked(start, end)
     now = datetime.now(UTC)
     async with database.lean_transaction(tenant_id) as conn:
-        time_zone = await directory.time_zone(conn) or DEFAULT_TIME_ZONE
+        time_zone = await directory.time_zone(conn)
         versions = await directory.contract_versions(conn)
         first, last = instant(start, time_zone), instant(end, time_zone)
         judged: list[JudgedSpan] = []
@@ -115,7 +114,7 @@ async def record_breaches(conn: TenantConnection, *, now: datetime, lookback_day
 
     Returns how many breaches were announced now.
     """
-    time_zone = await directory.time_zone(conn) or DEFAULT_TIME_ZONE
+    time_zone = await directory.time_zone(conn)
     versions = await directory.contract_versions(conn)
     days = ended_days(now.astimezone(ZoneInfo(time_zone)).date(), lookback_days)
     first, last = instant(days[0], time_zone), instant(days[-1] + timedelta(days=1), time_zone)

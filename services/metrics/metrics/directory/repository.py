@@ -1,4 +1,5 @@
-"""All SQL of the read copies; every statement runs in the transaction's tenant."""
+"""All SQL of the read copies; every statement runs in the transaction's tenant, but for the reads across
+tenants at the end, which only ``lines``, ``grants`` and ``known_tenants`` allow (``metrics.routing``)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from sqlalchemy import text
 
-from kit.db.database import TenantConnection
+from kit.db.database import Database, TenantConnection, TenantSession
 from metrics.events.consumed import ContractVersionAddedV1, GrantStateV1, LineStateV1, TenantStateV1
 
+DEFAULT_TIME_ZONE = "Europe/Berlin"
 _UPSERT_TENANT = """
 INSERT INTO known_tenants (tenant_id, name, time_zone, status, version, created_at)
 VALUES ($1, $2, $3, $4, $5, $6)
@@ -57,10 +60,10 @@ async def upsert_grant(conn: TenantConnection, grant: GrantStateV1, *, removed: 
     )
 
 
-async def time_zone(conn: TenantConnection) -> str | None:
-    """The connection's tenant's time zone, if the tenant is known."""
+async def time_zone(conn: TenantConnection) -> str:
+    """The connection's tenant's time zone; Europe/Berlin while the tenant is not known yet."""
     row = await conn.fetchrow("SELECT time_zone FROM known_tenants")
-    return str(row["time_zone"]) if row is not None else None
+    return str(row["time_zone"]) if row is not None else DEFAULT_TIME_ZONE
 
 
 async def contract_versions(conn: TenantConnection) -> list[tuple[int, datetime, dict[str, Any]]]:
@@ -71,3 +74,39 @@ async def contract_versions(conn: TenantConnection) -> list[tuple[int, datetime,
 
 def _terms(value: Any) -> dict[str, Any]:
     return dict(orjson.loads(value)) if isinstance(value, (str, bytes)) else dict(value)
+
+
+ROUTING_SETTING = "app.metrics_routing"
+_ACROSS_TENANTS = text(f"SELECT set_config('{ROUTING_SETTING}', 'on', true)")
+_LINES = text("SELECT address, tenant_id FROM lines WHERE NOT removed AND address = ANY(:addresses)")
+_SERVED = text(
+    "SELECT tenant_id FROM grants WHERE NOT removed AND grantee_tenant = :grantee"
+    " AND valid_from <= :at AND (valid_until IS NULL OR valid_until > :at)"
+)
+_KNOWN_TENANTS = text("SELECT tenant_id FROM known_tenants ORDER BY tenant_id")
+
+
+async def read_across_tenants(session: TenantSession) -> None:
+    """Let the session's transaction read ``lines``, ``grants`` and ``known_tenants`` of every tenant."""
+    await session.execute(_ACROSS_TENANTS)
+
+
+async def lines_and_grants(
+    database: Database, addresses: list[str], *, grantee: str | None, at: datetime
+) -> tuple[dict[str, str], list[str]]:
+    """Across tenants: the tenant of each known line address, and the tenants that grant ``grantee`` at ``at``."""
+    async with database.transaction(None) as session:
+        await read_across_tenants(session)
+        lines = await session.execute(_LINES, {"addresses": addresses})
+        tenants_by_line = {row.address: row.tenant_id for row in lines}
+        granting: list[str] = []
+        if grantee is not None:
+            granting = [row.tenant_id for row in await session.execute(_SERVED, {"grantee": grantee, "at": at})]
+    return tenants_by_line, granting
+
+
+async def known_tenant_ids(database: Database) -> list[str]:
+    """Across tenants: every municipality this service knows of."""
+    async with database.transaction(None) as session:
+        await read_across_tenants(session)
+        return [row.tenant_id for row in await session.execute(_KNOWN_TENANTS)]

@@ -18,12 +18,12 @@ from kit.db.database import Database
 from metrics.calls.repository import STANDARD_THRESHOLDS
 from metrics.calls.service import contract_in_force
 from metrics.directory import repository as directory
+from metrics.directory.repository import DEFAULT_TIME_ZONE
 from metrics.figures import formulas
 from metrics.figures import repository as figures
 from metrics.figures.periods import Granularity, bucket_end, instant
 from metrics.routing import known_tenant_ids
 
-DEFAULT_TIME_ZONE = "Europe/Berlin"
 _EMPTY: dict[str, Any] = {"max_wait_seconds": 0.0, "answered_within": [0] * len(STANDARD_THRESHOLDS)}
 
 
@@ -43,7 +43,7 @@ class _Rollup:
 async def _rollup(database: Database, tenant_id: str, start: date, end: date, granularity: Granularity) -> _Rollup:
     now = datetime.now(UTC)
     async with database.lean_transaction(tenant_id) as conn:
-        time_zone = await directory.time_zone(conn) or DEFAULT_TIME_ZONE
+        time_zone = await directory.time_zone(conn)
         versions = await directory.contract_versions(conn)
         first, last = instant(start, time_zone), instant(end, time_zone)
         calls = await figures.buckets(conn, first, last, granularity=granularity, time_zone=time_zone)

@@ -62,7 +62,7 @@ async def monthly_report(database: Database, tenant_id: str, *, month: date) -> 
     now = datetime.now(UTC)
     before = previous_month(month)
     async with database.lean_transaction(tenant_id) as conn:
-        time_zone = await directory.time_zone(conn) or kpis.DEFAULT_TIME_ZONE
+        time_zone = await directory.time_zone(conn)
         current = now.astimezone(ZoneInfo(time_zone)).date().replace(day=1)
         if month > current:
             raise MonthNotReportable(f"{label} lies after the current month {current:%Y-%m}")

@@ -17,7 +17,6 @@ from businesstime import InvalidCalendar, WeeklySchedule
 from kit.db.database import Database
 from metrics.calls.service import contract_in_force
 from metrics.directory import repository as directory
-from metrics.figures.kpis import DEFAULT_TIME_ZONE
 from metrics.figures.periods import instant
 from metrics.staffing import repository
 from metrics.staffing.erlang import Staffing, forecast, required_agents
@@ -102,7 +101,7 @@ async def staffing_plan(
     if not FIRST_DAY <= day <= LAST_DAY:
         raise DayOutOfRange(f"must lie from {FIRST_DAY} to {LAST_DAY}")
     async with database.lean_transaction(tenant_id) as conn:
-        time_zone = await directory.time_zone(conn) or DEFAULT_TIME_ZONE
+        time_zone = await directory.time_zone(conn)
         terms = contract_in_force(await directory.contract_versions(conn), instant(day, time_zone))
         if terms is None:
             raise NoContractInForce(day.isoformat())

@@ -10,8 +10,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kit.events.consumer import EventConsumer, PermanentEventError, Subscription, read_data
-    from kit.events.envelope import CloudEvent, new_event, subject_for
+    from kit.events.consumer import EventConsumer, PermanentEventError, Subscription, read_data, require_same_tenant
+    from kit.events.envelope import CloudEvent, every_tenant, new_event, subject_for
     from kit.events.outbox import record_event, record_events
     from kit.events.relay import OutboxRelay
     from kit.events.streams import ConsumerSpec, StreamSpec, ensure_consumer, ensure_stream, service_stream
@@ -21,8 +21,10 @@ _MODULE_OF = {
     "PermanentEventError": "consumer",
     "Subscription": "consumer",
     "read_data": "consumer",
+    "require_same_tenant": "consumer",
     "CloudEvent": "envelope",
     "new_event": "envelope",
+    "every_tenant": "envelope",
     "subject_for": "envelope",
     "record_event": "outbox",
     "record_events": "outbox",
@@ -44,10 +46,12 @@ __all__ = [
     "Subscription",
     "ensure_consumer",
     "ensure_stream",
+    "every_tenant",
     "new_event",
     "read_data",
     "record_event",
     "record_events",
+    "require_same_tenant",
     "service_stream",
     "subject_for",
 ]

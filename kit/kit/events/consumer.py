@@ -51,6 +51,12 @@ def read_data(event: CloudEvent, contract: type[ContractT]) -> ContractT:
         raise PermanentEventError(f"{event.type} {event.id}: {fields}") from error
 
 
+def require_same_tenant(event: CloudEvent, named: str) -> None:
+    """Refuse for good an event whose data names another tenant than its envelope (and subject)."""
+    if named != event.tenantid:
+        raise PermanentEventError(f"{event.type} {event.id}: data names {named}, envelope {event.tenantid}")
+
+
 @dataclass(frozen=True)
 class Subscription:
     """One row of a service's handler table: which events, handled by what, under which durable name."""

@@ -62,6 +62,12 @@ def subject_for(event_type: str, tenant_id: str) -> str:
     return f"{service}.{require_tenant_id(tenant_id)}.{rest}"
 
 
+def every_tenant(event_type: str) -> str:
+    """``tenants.tenant.created.v1`` → ``tenants.*.tenant.created.v1``: the subject filter of every tenant's."""
+    service, rest = event_type.split(".", 1)
+    return f"{service}.*.{rest}"
+
+
 def tenant_of_subject(subject: str) -> str:
     return subject.split(".")[1]
 

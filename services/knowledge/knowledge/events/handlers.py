@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kit.db.database import TenantSession
-from kit.events import CloudEvent, PermanentEventError, Subscription, read_data
+from kit.events import CloudEvent, Subscription, every_tenant, read_data, require_same_tenant
 from knowledge.directory import service as directory
 from knowledge.events.consumed import TENANT_EVENTS, ContactRecordedV1, TenantStateV1
 from knowledge.search import service as search
@@ -15,8 +15,7 @@ SOLVED_AT_FIRST_CONTACT = "solved"
 async def on_tenant_changed(session: TenantSession, event: CloudEvent) -> None:
     """Keep the read copy of a municipality: registered, renamed, or moved in its lifecycle."""
     tenant = read_data(event, TenantStateV1)
-    if tenant.id != event.tenantid:
-        raise PermanentEventError(f"{event.type} {event.id}: data names {tenant.id}, envelope {event.tenantid}")
+    require_same_tenant(event, tenant.id)
     await directory.tenant_changed(session, tenant=tenant, at=event.time)
 
 
@@ -33,7 +32,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription(
         durable="knowledge-tenants",
         stream="TENANTS",
-        subjects=tuple(f"tenants.*.{event_type.split('.', 1)[1]}" for event_type in TENANT_EVENTS),
+        subjects=tuple(map(every_tenant, TENANT_EVENTS)),
         handler=on_tenant_changed,
     ),
     Subscription(

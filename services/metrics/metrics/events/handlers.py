@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kit.db.database import TenantConnection
-from kit.events import CloudEvent, PermanentEventError, Subscription, read_data
+from kit.events import CloudEvent, Subscription, every_tenant, read_data, require_same_tenant
 from metrics.contacts import service as contacts
 from metrics.directory import service as directory
 from metrics.events.consumed import (
@@ -25,36 +25,31 @@ from metrics.events.consumed import (
 )
 
 
-def _same_tenant(event: CloudEvent, named: str) -> None:
-    if named != event.tenantid:
-        raise PermanentEventError(f"{event.type} {event.id}: data names {named}, envelope {event.tenantid}")
-
-
 async def on_tenant_changed(conn: TenantConnection, event: CloudEvent) -> None:
     """Keep the read copy of a municipality: registered, changed, or moved in its lifecycle."""
     tenant = read_data(event, TenantStateV1)
-    _same_tenant(event, tenant.id)
+    require_same_tenant(event, tenant.id)
     await directory.tenant_changed(conn, tenant=tenant, at=event.time)
 
 
 async def on_contract_version_added(conn: TenantConnection, event: CloudEvent) -> None:
     """Keep a contract version: its terms judge the figures of the time it is in force."""
     contract = read_data(event, ContractVersionAddedV1)
-    _same_tenant(event, contract.tenant_id)
+    require_same_tenant(event, contract.tenant_id)
     await directory.contract_version_added(conn, contract=contract)
 
 
 async def on_line_changed(conn: TenantConnection, event: CloudEvent) -> None:
     """Keep the lines whose calls count for the municipality."""
     line = read_data(event, LineStateV1)
-    _same_tenant(event, line.tenant_id)
+    require_same_tenant(event, line.tenant_id)
     await directory.line_changed(conn, line=line, removed=event.type == LINE_REMOVED)
 
 
 async def on_grant_changed(conn: TenantConnection, event: CloudEvent) -> None:
     """Keep who serves the municipality: the host's telephony reports the calls of the partners it serves."""
     grant = read_data(event, GrantStateV1)
-    _same_tenant(event, grant.tenant_id)
+    require_same_tenant(event, grant.tenant_id)
     await directory.grant_changed(conn, grant=grant, removed=event.type == GRANT_REMOVED)
 
 
@@ -71,46 +66,41 @@ async def on_concern_changed(conn: TenantConnection, event: CloudEvent) -> None:
     await contacts.concern_changed(conn, ticket=ticket, reopened=event.type == TICKET_REOPENED)
 
 
-def _subjects(event_types: tuple[str, ...]) -> tuple[str, ...]:
-    """``tenants.tenant.created.v1`` → ``tenants.*.tenant.created.v1``: the event type of every tenant."""
-    return tuple(".".join((service, "*", rest)) for service, rest in (t.split(".", 1) for t in event_types))
-
-
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription(
         durable="metrics-tenants",
         stream="TENANTS",
-        subjects=_subjects(TENANT_EVENTS),
+        subjects=tuple(map(every_tenant, TENANT_EVENTS)),
         lean_handler=on_tenant_changed,
     ),
     Subscription(
         durable="metrics-contracts",
         stream="TENANTS",
-        subjects=_subjects((CONTRACT_VERSION_ADDED,)),
+        subjects=(every_tenant(CONTRACT_VERSION_ADDED),),
         lean_handler=on_contract_version_added,
     ),
     Subscription(
         durable="metrics-lines",
         stream="TENANTS",
-        subjects=_subjects((LINE_ADDED, LINE_REMOVED)),
+        subjects=(every_tenant(LINE_ADDED), every_tenant(LINE_REMOVED)),
         lean_handler=on_line_changed,
     ),
     Subscription(
         durable="metrics-grants",
         stream="TENANTS",
-        subjects=_subjects((GRANT_ADDED, GRANT_REMOVED)),
+        subjects=(every_tenant(GRANT_ADDED), every_tenant(GRANT_REMOVED)),
         lean_handler=on_grant_changed,
     ),
     Subscription(
         durable="metrics-contacts",
         stream="TICKETS",
-        subjects=_subjects((CONTACT_RECORDED,)),
+        subjects=(every_tenant(CONTACT_RECORDED),),
         lean_handler=on_contact_recorded,
     ),
     Subscription(
         durable="metrics-concerns",
         stream="TICKETS",
-        subjects=_subjects(CONCERN_EVENTS),
+        subjects=tuple(map(every_tenant, CONCERN_EVENTS)),
         lean_handler=on_concern_changed,
     ),
 )

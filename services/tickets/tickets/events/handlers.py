@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kit.db.database import TenantSession
-from kit.events import CloudEvent, PermanentEventError, Subscription, read_data
+from kit.events import CloudEvent, Subscription, every_tenant, read_data, require_same_tenant
 from tickets.directory import service as directory
 from tickets.events.consumed import (
     CONTRACT_VERSION_ADDED,
@@ -19,29 +19,24 @@ from tickets.events.consumed import (
 )
 
 
-def _same_tenant(event: CloudEvent, named: str) -> None:
-    if named != event.tenantid:
-        raise PermanentEventError(f"{event.type} {event.id}: data names {named}, envelope {event.tenantid}")
-
-
 async def on_tenant_changed(session: TenantSession, event: CloudEvent) -> None:
     """Keep the read copy of a municipality: registered, changed, or moved in its lifecycle."""
     tenant = read_data(event, TenantStateV1)
-    _same_tenant(event, tenant.id)
+    require_same_tenant(event, tenant.id)
     await directory.tenant_changed(session, tenant=tenant, at=event.time)
 
 
 async def on_contract_version_added(session: TenantSession, event: CloudEvent) -> None:
     """Keep a municipality's new contract version, whose terms decide forwarded concerns' deadlines."""
     contract = read_data(event, ContractVersionAddedV1)
-    _same_tenant(event, contract.tenant_id)
+    require_same_tenant(event, contract.tenant_id)
     await directory.contract_version_added(session, contract=contract, terms=event.data["terms"])
 
 
 async def on_department_changed(session: TenantSession, event: CloudEvent) -> None:
     """Keep the read copy of a department that concerns are forwarded to."""
     department = read_data(event, DepartmentStateV1)
-    _same_tenant(event, department.tenant_id)
+    require_same_tenant(event, department.tenant_id)
     await directory.department_changed(session, department=department, deleted=event.type == DEPARTMENT_DELETED)
 
 
@@ -53,34 +48,29 @@ async def on_description_changed(session: TenantSession, event: CloudEvent) -> N
     )
 
 
-def _subjects(event_types: tuple[str, ...]) -> tuple[str, ...]:
-    """``tenants.tenant.created.v1`` → ``tenants.*.tenant.created.v1``: the event type of every tenant."""
-    return tuple(".".join((service, "*", rest)) for service, rest in (t.split(".", 1) for t in event_types))
-
-
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription(
         durable="tickets-tenants",
         stream="TENANTS",
-        subjects=_subjects(TENANT_EVENTS),
+        subjects=tuple(map(every_tenant, TENANT_EVENTS)),
         handler=on_tenant_changed,
     ),
     Subscription(
         durable="tickets-contracts",
         stream="TENANTS",
-        subjects=_subjects((CONTRACT_VERSION_ADDED,)),
+        subjects=(every_tenant(CONTRACT_VERSION_ADDED),),
         handler=on_contract_version_added,
     ),
     Subscription(
         durable="tickets-departments",
         stream="TENANTS",
-        subjects=_subjects(DEPARTMENT_EVENTS),
+        subjects=tuple(map(every_tenant, DEPARTMENT_EVENTS)),
         handler=on_department_changed,
     ),
     Subscription(
         durable="tickets-request-types",
         stream="KNOWLEDGE",
-        subjects=_subjects(DESCRIPTION_EVENTS),
+        subjects=tuple(map(every_tenant, DESCRIPTION_EVENTS)),
         handler=on_description_changed,
     ),
 )

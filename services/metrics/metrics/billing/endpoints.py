@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Query
 
-from kit.identity import Role
-from kit.web.deps import TenantScope, tenant_scope_for
 from kit.web.problems import problem_responses
 from metrics.billing import service
 from metrics.billing.export import bill_csv
 from metrics.billing.schemas import BillFormat, BillLine, BillUsage, MonthlyBillRead
+from metrics.web import AccountsScope, Month, csv_download, first_day
 
 router = APIRouter(tags=["bills"])
-# Money is for the municipality's admins and integrations (its accounting) and the host's operators.
-BillsScope = Annotated[
-    TenantScope, Depends(tenant_scope_for(Role.TENANT_ADMIN, Role.INTEGRATION_CLIENT, Role.OPERATOR))
-]
-Month = Annotated[
-    str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"], description="The local month, YYYY-MM")
-]
 Format = Annotated[BillFormat, Query(alias="format", description="json, or csv (RFC 4180) for accounting")]
-CSV = "text/csv; charset=utf-8"
 
 
 @router.get(
@@ -32,22 +21,16 @@ CSV = "text/csv; charset=utf-8"
     response_model=MonthlyBillRead,
     responses={200: {"content": {"text/csv": {}}}, **problem_responses(401, 403, 404, 409, 422)},
 )
-async def monthly_bill(scope: BillsScope, month: Month, answer_format: Format = "json") -> Any:
+async def monthly_bill(scope: AccountsScope, month: Month, answer_format: Format = "json") -> Any:
     """The municipality's bill of a local calendar month, by the price model of the contract in force at its
     start: answered calls, handled minutes (rounded up once a month), shares of annual fees and, under a flat
     fee, the minutes beyond the year's cap.
 
     ``final`` is false until the month is over. No contract in force at the month's start: 409.
     """
-    year, number = month.split("-")
-    billed = await service.monthly_bill(scope.database, scope.tenant_id, month=date(int(year), int(number), 1))
+    billed = await service.monthly_bill(scope.database, scope.tenant_id, month=first_day(month))
     if answer_format == "csv":
-        filename = f"bill-{scope.tenant_id}-{month}.csv"
-        return Response(
-            bill_csv(billed.bill, tenant_id=scope.tenant_id),
-            media_type=CSV,
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return csv_download(bill_csv(billed.bill, tenant_id=scope.tenant_id), f"bill-{scope.tenant_id}-{month}.csv")
     return _read(billed, month)
 
 

@@ -17,7 +17,7 @@ from metrics.billing.errors import MonthNotBillable, NoContractInForce, PriceNot
 from metrics.billing.prices import Bill, Usage, bill_for, billed_minutes
 from metrics.calls.service import contract_in_force
 from metrics.directory import repository as directory
-from metrics.figures.periods import instant
+from metrics.figures.periods import instant, next_month
 
 # Call events are not taken from before 2000, so no earlier month has anything to bill.
 FIRST_YEAR = 2000
@@ -33,11 +33,6 @@ class MonthlyBill:
     usage: Usage
     bill: Bill
     final: bool
-
-
-def next_month(month: date) -> date:
-    """The first day of the month after ``month``."""
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 async def monthly_bill(database: Database, tenant_id: str, *, month: date) -> MonthlyBill:

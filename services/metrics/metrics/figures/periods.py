@@ -25,6 +25,11 @@ def instant(day: date, time_zone: str) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(time_zone)).astimezone(UTC)
 
 
+def next_month(first: date) -> date:
+    """The first day of the month after the one ``first`` begins."""
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
 def bucket_end(start: datetime, granularity: Granularity) -> datetime:
     """The local end of the bucket that begins at the local ``start``."""
     if granularity == "interval":

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Query
 
-from kit.identity import Role
-from kit.web.deps import TenantScope, tenant_scope_for
 from kit.web.problems import problem_responses
 from metrics.reports import service
 from metrics.reports.export import report_csv
 from metrics.reports.figures import rows, sections
 from metrics.reports.schemas import MonthlyReportRead, ReportFormat
+from metrics.web import AccountsScope, Month, csv_download, first_day
 
 router = APIRouter(tags=["reports"])
-# The partner report carries the costs: for the municipality's admins and integrations and the host's operators.
-ReportsScope = Annotated[
-    TenantScope, Depends(tenant_scope_for(Role.TENANT_ADMIN, Role.INTEGRATION_CLIENT, Role.OPERATOR))
-]
-Month = Annotated[
-    str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"], description="The local month, YYYY-MM")
-]
 Format = Annotated[ReportFormat, Query(alias="format", description="json, or csv (RFC 4180): one row per figure")]
-CSV = "text/csv; charset=utf-8"
 
 
 @router.get(
@@ -33,7 +22,7 @@ CSV = "text/csv; charset=utf-8"
     response_model=MonthlyReportRead,
     responses={200: {"content": {"text/csv": {}}}, **problem_responses(401, 403, 404, 422)},
 )
-async def monthly_report(scope: ReportsScope, month: Month, answer_format: Format = "json") -> Any:
+async def monthly_report(scope: AccountsScope, month: Month, answer_format: Format = "json") -> Any:
     """The monthly partner report of a local calendar month: volumes, service level (the contract's variant and
     target, and all five variants), waiting, first-contact resolution, deadlines kept, the month's bill, the
     month judged per contract version in force, and every figure against the previous month's (changes of
@@ -42,17 +31,11 @@ async def monthly_report(scope: ReportsScope, month: Month, answer_format: Forma
     The current month is reported so far (``final`` false); a later one is refused. As CSV: one row per
     figure (section, figure, unit, this month, previous month, change, change unit).
     """
-    year, number = month.split("-")
-    report = await service.monthly_report(scope.database, scope.tenant_id, month=date(int(year), int(number), 1))
+    report = await service.monthly_report(scope.database, scope.tenant_id, month=first_day(month))
     this, previous = sections(report.this), sections(report.previous)
     compared = rows(this, previous)
     if answer_format == "csv":
-        filename = f"report-{scope.tenant_id}-{month}.csv"
-        return Response(
-            report_csv(compared),
-            media_type=CSV,
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return csv_download(report_csv(compared), f"report-{scope.tenant_id}-{month}.csv")
     return MonthlyReportRead.model_validate(
         {
             "tenant_id": report.tenant_id,

@@ -19,7 +19,7 @@ from metrics.billing.errors import MonthNotBillable, NoContractInForce, PriceNot
 from metrics.compliance import service as sla
 from metrics.directory import repository as directory
 from metrics.figures import kpis
-from metrics.figures.periods import instant
+from metrics.figures.periods import instant, next_month
 from metrics.reports import repository
 from metrics.reports.errors import MonthNotReportable
 
@@ -68,18 +68,18 @@ async def monthly_report(database: Database, tenant_id: str, *, month: date) -> 
             raise MonthNotReportable(f"{label} lies after the current month {current:%Y-%m}")
         forwarded = {
             each: await repository.forwarded_concerns(
-                conn, instant(each, time_zone), instant(billing.next_month(each), time_zone)
+                conn, instant(each, time_zone), instant(next_month(each), time_zone)
             )
             for each in (month, before)
         }
     this = await _month(database, tenant_id, month, forwarded=forwarded[month])
     previous = await _month(database, tenant_id, before, forwarded=forwarded[before])
-    end = instant(billing.next_month(month), time_zone)
+    end = instant(next_month(month), time_zone)
     return MonthlyReport(tenant_id=tenant_id, time_zone=time_zone, final=now >= end, this=this, previous=previous)
 
 
 async def _month(database: Database, tenant_id: str, month: date, *, forwarded: int) -> MonthFigures:
-    end = billing.next_month(month)
+    end = next_month(month)
     figures = await kpis.tenant_kpis(database, tenant_id, start=month, end=end, granularity="month")
     judged = await sla.compliance(database, tenant_id, start=month, end=end)
     bill: billing.MonthlyBill | None = None

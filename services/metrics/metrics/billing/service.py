@@ -15,8 +15,8 @@ from kit.db.database import Database
 from metrics.billing import repository
 from metrics.billing.errors import MonthNotBillable, NoContractInForce, PriceNotBillable
 from metrics.billing.prices import Bill, Usage, bill_for, billed_minutes
-from metrics.calls.service import contract_in_force
 from metrics.directory import repository as directory
+from metrics.directory.service import contract_in_force
 from metrics.figures.periods import instant, next_month
 
 # Call events are not taken from before 2000, so no earlier month has anything to bill.

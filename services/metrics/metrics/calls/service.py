@@ -18,6 +18,7 @@ from kit.db.database import Database, TenantConnection
 from metrics.calls import repository
 from metrics.calls.merge import CallState, Change, apply, changes
 from metrics.calls.schemas import CallEvent, IngestReport, Refusal
+from metrics.directory.service import contract_in_force
 from metrics.routing import find_routes
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -110,12 +111,3 @@ def judged_by(
         return start, None, repository.DEFAULT_THRESHOLD_SECONDS, 0
     level = terms["service_level"]
     return start, terms["version"], int(level["threshold_seconds"]), int(level.get("short_abandon_seconds", 0))
-
-
-def contract_in_force(versions: Sequence[tuple[int, datetime, dict[str, Any]]], at: datetime) -> dict[str, Any] | None:
-    """The terms in force at ``at`` with their ``version``, from versions ordered by when they take effect."""
-    chosen: dict[str, Any] | None = None
-    for version, effective_from, terms in versions:
-        if effective_from <= at:
-            chosen = {**terms, "version": version}
-    return chosen

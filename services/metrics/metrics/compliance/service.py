@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 from kit.db.database import Database, TenantConnection
 from kit.events import record_event
-from metrics.calls.service import contract_in_force
 from metrics.compliance import repository
 from metrics.compliance.errors import PeriodRefused
 from metrics.compliance.targets import Judgement, Observed, judge, overall, spans
 from metrics.directory import repository as directory
+from metrics.directory.service import contract_in_force
 from metrics.events.published import BreachedTarget, ComplianceBreachedV1, compliance_breached
 from metrics.figures.periods import instant
 

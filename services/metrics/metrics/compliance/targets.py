@@ -16,7 +16,7 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any, Literal
 
-from metrics.calls.service import contract_in_force
+from metrics.directory.service import contract_in_force
 from metrics.figures import formulas
 
 TargetName = Literal["service_level", "average_speed_of_answer", "first_contact_resolution", "forwarding_deadlines"]

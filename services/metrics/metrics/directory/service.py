@@ -6,7 +6,9 @@ Every function works in the caller's transaction; the caller commits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from kit.db.database import TenantConnection
 from metrics.directory import repository
@@ -27,3 +29,12 @@ async def line_changed(conn: TenantConnection, *, line: LineStateV1, removed: bo
 
 async def grant_changed(conn: TenantConnection, *, grant: GrantStateV1, removed: bool) -> None:
     await repository.upsert_grant(conn, grant, removed=removed)
+
+
+def contract_in_force(versions: Sequence[tuple[int, datetime, dict[str, Any]]], at: datetime) -> dict[str, Any] | None:
+    """The terms in force at ``at`` with their ``version``, from versions ordered by when they take effect."""
+    chosen: dict[str, Any] | None = None
+    for version, effective_from, terms in versions:
+        if effective_from <= at:
+            chosen = {**terms, "version": version}
+    return chosen

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from kit.db.database import Database
 from metrics.calls.repository import STANDARD_THRESHOLDS
-from metrics.calls.service import contract_in_force
 from metrics.directory import repository as directory
 from metrics.directory.repository import DEFAULT_TIME_ZONE
+from metrics.directory.service import contract_in_force
 from metrics.figures import formulas
 from metrics.figures import repository as figures
 from metrics.figures.periods import Granularity, bucket_end, instant

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from businesstime import InvalidCalendar, WeeklySchedule
 from kit.db.database import Database
-from metrics.calls.service import contract_in_force
 from metrics.directory import repository as directory
+from metrics.directory.service import contract_in_force
 from metrics.figures.periods import instant
 from metrics.staffing import repository
 from metrics.staffing.erlang import Staffing, forecast, required_agents

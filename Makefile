@@ -37,7 +37,7 @@ lint: install
 		echo "mypy $$unit"; \
 		MYPYPATH=$$unit $(VENV)/bin/mypy $$unit || exit 1; \
 	done
-	$(VENV)/bin/mypy tests bench
+	$(VENV)/bin/mypy tests bench deploy/tests
 
 format: install
 	$(VENV)/bin/ruff check --fix .

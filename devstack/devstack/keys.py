@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kit.identity import generate_signing_key, jwks, private_key_pem
-
-
-def write_private(path: Path, content: str | bytes) -> None:
-    """Write a file only its owner can read, replacing it atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode() if isinstance(content, str) else content
-    partial = path.with_name(f".{path.name}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as file:
-        file.write(data)
-    os.replace(partial, path)
+from kit.identity import generate_signing_key, private_key_pem
+from kit.keyfiles import jwks_text, read_signing_key, write_private
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -49,15 +37,13 @@ def database_passwords(path: Path, services: Iterable[str]) -> dict[str, str]:
 def ensure_signing_key(pem_path: Path, jwks_path: Path, *, kid: str) -> Ed25519PrivateKey:
     """Load the gateway's signing key, creating it on first use, and publish its public half as JWKS."""
     if pem_path.exists():
-        key = serialization.load_pem_private_key(pem_path.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError(f"{pem_path} does not hold an Ed25519 private key")
+        key = read_signing_key(pem_path)
     else:
         key = generate_signing_key()
         write_private(pem_path, private_key_pem(key))
-    document = json.dumps(jwks({kid: key.public_key()}), indent=2) + "\n"
+    document = jwks_text(kid, key.public_key())
     if not jwks_path.exists() or jwks_path.read_text() != document:
-        jwks_path.write_text(document)
+        write_private(jwks_path, document)
     return key
 
 

@@ -81,6 +81,14 @@ def private_key_pem(key: Ed25519PrivateKey) -> bytes:
     )
 
 
+def load_signing_key(pem: str | bytes) -> Ed25519PrivateKey:
+    """The Ed25519 private key in ``pem`` (unencrypted PKCS#8, as ``private_key_pem`` writes it)."""
+    key = serialization.load_pem_private_key(pem.encode() if isinstance(pem, str) else pem, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("the internal signing key must be an Ed25519 private key")
+    return key
+
+
 def public_jwk(key: Ed25519PublicKey, kid: str) -> dict[str, Any]:
     jwk: dict[str, Any] = json.loads(OKPAlgorithm.to_jwk(key))
     return {**jwk, "kid": kid, "alg": ALGORITHM, "use": "sig"}
@@ -108,10 +116,7 @@ class InternalTokenSigner:
 
     @classmethod
     def from_pem(cls, pem: str, *, kid: str, ttl_seconds: int = 60) -> InternalTokenSigner:
-        key = serialization.load_pem_private_key(pem.encode(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError("the internal signing key must be an Ed25519 private key")
-        return cls(key, kid=kid, ttl_seconds=ttl_seconds)
+        return cls(load_signing_key(pem), kid=kid, ttl_seconds=ttl_seconds)
 
     def sign(self, identity: Identity, *, now: float | None = None) -> str:
         issued = int(now if now is not None else time.time())

@@ -4,7 +4,7 @@ Run it after migrations, connected as any role that can read the catalog. It rep
 tables without ``tenant_id`` that are not declared shared; tenant tables without enabled *and*
 forced RLS or without a policy, or with a policy lacking ``WITH CHECK``; unique keys and foreign keys
 without ``tenant_id`` (but for references to shared tables); a runtime role that owns tables, is
-superuser or may bypass RLS.
+superuser, may bypass RLS or may change the migrations' bookkeeping (``alembic_version``, which it may read).
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ _FOREIGN_KEYS = """
 SELECT conname, conkey, confrelid::regclass::text AS referenced FROM pg_constraint WHERE conrelid = $1 AND contype = 'f'
 """
 _ROLE = "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = $1"
+_CHANGES_VERSIONS = """
+SELECT has_table_privilege($1, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE, TRIGGER')
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $2 AND c.relname = 'alembic_version'
+"""
 _VIEWS = """
 SELECT c.relname, c.relkind, c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND c.relkind IN ('v', 'm')
@@ -54,6 +58,8 @@ async def tenant_isolation_problems(
             problems.append(f"runtime role {runtime_role} is superuser")
         if role["rolbypassrls"]:
             problems.append(f"runtime role {runtime_role} may bypass row-level security")
+        if await conn.fetchval(_CHANGES_VERSIONS, runtime_role, schema):
+            problems.append(f"alembic_version: the runtime role {runtime_role} may change it")
     for table in await conn.fetch(_TABLES, schema):
         name = table["relname"]
         if table["owner"] == runtime_role:

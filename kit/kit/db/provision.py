@@ -1,6 +1,7 @@
 """Create a service's database with an owner role (migrations) and a runtime role (owns nothing).
 
-Used by the local stack and the test harness; on Kubernetes the PostgreSQL operator does the same.
+Used by the local stack and the test harness. On Kubernetes the PostgreSQL operator creates the roles and
+the database, and the migrations, run as the owner, give the runtime role its access (``runtime_grants``).
 """
 
 from __future__ import annotations
@@ -66,15 +67,11 @@ async def provision(admin_url: str, spec: ServiceDatabase) -> None:
         await _ensure_role(conn, spec.runtime, spec.runtime_password)
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", spec.database):
             await conn.execute(f"CREATE DATABASE {quote_ident(spec.database)} OWNER {quote_ident(spec.owner)}")
-        await conn.execute(f"REVOKE ALL ON DATABASE {quote_ident(spec.database)} FROM PUBLIC")
-        await conn.execute(
-            f"GRANT CONNECT, TEMPORARY ON DATABASE {quote_ident(spec.database)} TO {quote_ident(spec.runtime)}"
-        )
     finally:
         await conn.close()
     conn = await asyncpg.connect(_with_credentials(admin_url, *_admin_credentials(admin_url), spec.database))
     try:
-        await grant_runtime(conn, owner=spec.owner, runtime=spec.runtime)
+        await grant_runtime(conn, database=spec.database, owner=spec.owner, runtime=spec.runtime)
     finally:
         await conn.close()
 
@@ -84,15 +81,27 @@ def _admin_credentials(admin_url: str) -> tuple[str, str]:
     return parts.username or "postgres", parts.password or ""
 
 
-async def grant_runtime(conn: asyncpg.Connection, *, owner: str, runtime: str) -> None:
-    """Give the runtime role data access to what ``owner`` creates in ``public``, and nothing more."""
-    o, r = quote_ident(owner), quote_ident(runtime)
-    await conn.execute(f"ALTER SCHEMA public OWNER TO {o}")
+def runtime_grants(*, database: str, owner: str, runtime: str) -> list[str]:
+    """The statements with which the owner of ``database`` gives the runtime role its access, and nothing more.
+
+    Only what a database owner may run itself, so that migrations can run them where no superuser takes
+    part (on Kubernetes the PostgreSQL operator creates the roles and the database, nothing else).
+    Every table and sequence ``owner`` creates in ``public`` is the runtime role's to read and write;
+    which rows, row-level security decides.
+    """
+    d, o, r = quote_ident(database), quote_ident(owner), quote_ident(runtime)
+    return [
+        f"REVOKE ALL ON DATABASE {d} FROM PUBLIC",
+        f"GRANT CONNECT, TEMPORARY ON DATABASE {d} TO {r}",
+        f"GRANT USAGE ON SCHEMA public TO {r}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {r}",
+    ]
+
+
+async def grant_runtime(conn: asyncpg.Connection, *, database: str, owner: str, runtime: str) -> None:
+    """As a superuser on ``database``: hand ``public`` to ``owner``, then give the runtime role its access."""
+    await conn.execute(f"ALTER SCHEMA public OWNER TO {quote_ident(owner)}")
     await conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
-    await conn.execute(f"GRANT USAGE ON SCHEMA public TO {r}")
-    await conn.execute(
-        f"ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}"
-    )
-    await conn.execute(
-        f"ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {r}"
-    )
+    for statement in runtime_grants(database=database, owner=owner, runtime=runtime):
+        await conn.execute(statement)

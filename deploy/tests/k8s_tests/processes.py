@@ -88,6 +88,11 @@ def telemetry_env_names() -> frozenset[str]:
     )
 
 
+# What asyncpg itself reads when a URL leaves it unsaid: every service talks to PostgreSQL through it.
+DATABASE_DRIVER_ENV_NAMES = frozenset({"PGSSLMODE"})
+
+
 def env_names_read(process: str) -> frozenset[str]:
     """Every variable ``process`` reads from its environment."""
-    return settings_env_names(settings_class(process)) | telemetry_env_names()
+    driver = frozenset() if process == GATEWAY else DATABASE_DRIVER_ENV_NAMES
+    return settings_env_names(settings_class(process)) | telemetry_env_names() | driver

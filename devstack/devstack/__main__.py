@@ -43,6 +43,7 @@ def print_ready(out: TextIO, config: StackConfig, ready: Ready) -> None:
         "",
         "  Demo API keys (development only):",
         *(f"    {ready.api_keys[client.name]:<{width}}  {client.who}" for client in demo.CLIENTS),
+        f"    {'(no key)':<{width}}  the public: Open311 and published knowledge of each municipality",
         "",
         "  Try:",
         f'    curl -H "Authorization: Bearer {ready.api_keys["artland-agent"]}" '

@@ -1,4 +1,4 @@
-"""The calls demo: the last hours of the service center's telephony on the host's and Artland's queues.
+"""The calls demo: the last hours of the service center's telephony on the host's, Artland's and Rheine's queues.
 
 The host's telephony reports its calls as call events (offered, answered, ended, or abandoned), the same
 for the same day, so a second start adds only repeats, which count once. The metrics service learns the
@@ -17,8 +17,8 @@ from devstack.demo_knowledge import Gateway, KnowledgeRefused
 
 CALL_EVENTS = "/v1/telephony/call-events"
 RELEASE = "/v1/telephony/quarantine/release"
-# Calls in the last three hours per queue: the host's own 115 line is busier than Artland's number.
-CALLS_PER_LINE = {"oldenburg-115": 90, "artland-central": 45}
+# Calls in the last three hours per queue: the host's own 115 line is the busiest, Rheine's 115 calls the fewest.
+CALLS_PER_LINE = {"oldenburg-115": 90, "artland-central": 45, "rheine-115": 30}
 
 
 class CallsRefused(RuntimeError):

@@ -236,7 +236,7 @@ def _sample() -> dict[str, Any]:
 
 def test_the_sample_is_published_once_and_found_again_on_the_next_start() -> None:
     sample = _sample()
-    knowledge = Knowledge({"oldenburg", "artland"})
+    knowledge = Knowledge({"oldenburg", "artland", "rheine"})
     with gateway_with(knowledge) as url:
         first = load_knowledge(Gateway(url, KEY), host_tenant=HOST)
         written = len(knowledge.writes)

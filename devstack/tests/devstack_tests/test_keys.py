@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 
 from devstack.demo import CLIENTS
 from devstack.keys import ApiClient, database_passwords, ensure_api_keys, ensure_signing_key
-from kit.identity import Identity, InternalTokenSigner, InternalTokenVerifier
+from kit.identity import Identity, InternalTokenSigner, InternalTokenVerifier, Role
 
 
 def mode(path: Path) -> int:
@@ -52,7 +52,16 @@ def test_demo_api_keys_are_made_once_start_with_demo_and_have_the_gateway_form(t
     path = tmp_path / "api-keys.json"
     keys = ensure_api_keys(path, CLIENTS)
     assert mode(path) == 0o600
-    assert set(keys) == {"operator", "artland-agent", "oldenburg-agent", "artland-integration"}
+    assert set(keys) == {
+        "operator",
+        "oldenburg-agent",
+        "oldenburg-editor",
+        "artland-agent",
+        "artland-admin",
+        "artland-back-office",
+        "artland-integration",
+        "rheine-agent",
+    }
     assert all(key.startswith("demo-") for key in keys.values())
     assert ensure_api_keys(path, CLIENTS) == keys
     document = json.loads(path.read_text())
@@ -74,6 +83,9 @@ def test_demo_api_keys_are_made_once_start_with_demo_and_have_the_gateway_form(t
     assert (integration["roles"], "kind" in integration) == (["integration_client"], False)
     assert "tickets:read" in integration["scopes"]
     assert document[keys["oldenburg-agent"]]["tenant"] == "oldenburg"
+    # One key per role a person or an integration may hold (the public needs none).
+    roles = {role for entry in document.values() for role in entry["roles"]}
+    assert roles == {role.value for role in Role} - {"public", "system"}
 
 
 def test_a_new_demo_client_is_added_beside_the_keys_already_given_out(tmp_path: Path) -> None:

@@ -156,11 +156,22 @@ def run_once(env: dict[str, str], home: Path) -> tuple[Launcher, RunRecord]:
         assert get(f"{gateway}/healthz")[0] == 200
         status, tenant = get(f"{gateway}/v1/tenants/artland", api_key(home, "demo-artland-agent"))
         assert (status, tenant["name"]) == (200, "Samtgemeinde Artland")
-        # Artland's grant reaches the gateway as an event shortly after the demo made it.
-        deadline = time.monotonic() + 10
-        while get(f"{gateway}/v1/tenants/artland", api_key(home, "demo-oldenburg-agent"))[0] != 200:
-            assert time.monotonic() < deadline, "the Oldenburg agent cannot act for Artland"
-            time.sleep(0.2)
+        # The partners' grants reach the gateway as events shortly after the demo made them.
+        for partner in ("artland", "rheine"):
+            deadline = time.monotonic() + 10
+            while get(f"{gateway}/v1/tenants/{partner}", api_key(home, "demo-oldenburg-agent"))[0] != 200:
+                assert time.monotonic() < deadline, f"the Oldenburg agent cannot act for {partner}"
+                time.sleep(0.2)
+        # The partners' terms as the issue fixes them: Artland's trial and Rheine's, in another state.
+        status, contract = get(f"{gateway}/v1/tenants/artland/contract", api_key(home, "demo-operator"))
+        assert status == 200, contract
+        terms = contract["terms"]
+        assert (terms["service_level"]["target_percent"], terms["service_level"]["threshold_seconds"]) == (90, 20)
+        assert terms["term"]["trial_end"] == "2026-06-30"
+        assert terms["forwarding_deadline"] == {"rule": "next_working_day_end"}
+        status, rheine = get(f"{gateway}/v1/tenants/rheine", api_key(home, "demo-rheine-agent"))
+        assert (status, rheine["state"]) == (200, "NW"), rheine
+        assert get(f"{gateway}/v1/tenants/artland", api_key(home, "demo-rheine-agent"))[0] == 404
         status, page = get(
             f"{gateway}/v1/tenants/artland/knowledge/descriptions?limit=1", api_key(home, "demo-artland-agent")
         )
@@ -196,8 +207,10 @@ def run_once(env: dict[str, str], home: Path) -> tuple[Launcher, RunRecord]:
         status, figures = get(f"{gateway}/v1/figures/kpis?{period}", api_key(home, "demo-operator"))
         assert status == 200, figures
         offered = {row["tenant_id"]: row["total"]["offered"] for row in figures["tenants"]}
-        assert offered == {"artland": 45, "oldenburg": 90}, offered
+        assert offered == {"artland": 45, "oldenburg": 90, "rheine": 30}, offered
         status, _ = get(f"{gateway}/v1/tenants/oldenburg/figures/kpis?{period}", api_key(home, "demo-artland-agent"))
+        assert status == 404
+        status, _ = get(f"{gateway}/v1/tenants/artland/figures/kpis?{period}", api_key(home, "demo-rheine-agent"))
         assert status == 404
         assert f"{gateway}/docs" in launcher.text
         assert api_key(home, "demo-artland-agent") in launcher.text
@@ -218,7 +231,8 @@ def run_once(env: dict[str, str], home: Path) -> tuple[Launcher, RunRecord]:
 def test_run_serves_the_demo_stops_on_ctrl_c_and_keeps_the_data(home: Path) -> None:
     env = stack_environment(home)
     first, _ = run_once(env, home)
-    assert "tenants oldenburg, artland; contracts oldenburg, artland; departments" in first.text
+    assert "tenants oldenburg, artland, rheine; contracts oldenburg, artland, rheine; departments" in first.text
+    assert "grants artland, rheine" in first.text
     assert "shared descriptions" in first.text
     assert "contacts 4 (2 forwarded)" in first.text
     assert "call events" in first.text

@@ -11,7 +11,12 @@ from kit.testing.infra import ScratchDatabase
 from kit.testing.keys import SigningKeys
 
 HOST = "oldenburg"
-TENANTS = {"oldenburg": "Stadt Oldenburg", "artland": "Samtgemeinde Artland", "muenchen": "Landeshauptstadt München"}
+TENANTS = {
+    "oldenburg": "Stadt Oldenburg",
+    "artland": "Samtgemeinde Artland",
+    "rheine": "Stadt Rheine",
+    "muenchen": "Landeshauptstadt München",
+}
 # Descriptions the tests write: a shared one with several kinds of part, and a short one.
 PASSPORT: dict[str, Any] = {
     "leika_key": "99085001012000",

@@ -128,18 +128,22 @@ class Database:
         return rows
 
     @asynccontextmanager
-    async def lean_transaction(self, tenant_id: str) -> AsyncIterator[TenantConnection]:
+    async def lean_transaction(self, tenant_id: str, *, first: str | None = None) -> AsyncIterator[TenantConnection]:
         """A transaction for ``tenant_id`` on a driver connection: committed when the block ends, else rolled back.
 
         For hot paths (event handlers) where the ORM session's CPU per transaction outweighs the work: the
         tenant is set in the round trip that begins the transaction, and SQL goes to asyncpg as it is.
+        ``first``: a constant statement without parameters (e.g. taking an advisory lock) sent in that same
+        round trip, after the tenant is set; each statement of the block sees what was committed until it began.
         """
         begin = _begin_for(require_tenant_id(tenant_id))
+        if first is not None:
+            begin = f"{begin}; {first}"
         pooled = await self.engine.raw_connection()
         driver: asyncpg.Connection = pooled.driver_connection
         try:
-            await driver.execute(begin)
             try:
+                await driver.execute(begin)
                 yield TenantConnection(tenant_id, driver)
             except Exception:
                 await driver.execute("ROLLBACK")

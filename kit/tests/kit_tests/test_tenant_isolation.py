@@ -211,6 +211,29 @@ async def test_a_failed_lean_transaction_writes_nothing_and_leaves_no_tenant(sam
         await single.dispose()
 
 
+async def test_a_lean_transactions_first_statement_runs_inside_it_after_the_tenant(sample_db: ScratchDatabase) -> None:
+    single = Database(sample_db.runtime_url, pool_size=1)
+    try:
+        async with single.lean_transaction("artland", first="SELECT pg_advisory_xact_lock(42)") as connection:
+            row = await connection.fetchrow(
+                "SELECT current_setting('app.tenant_id') AS tenant,"
+                " (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 42"
+                " AND pid = pg_backend_pid()) AS locks"
+            )
+        assert row is not None
+        assert (row["tenant"], row["locks"]) == ("artland", 1)
+        with pytest.raises(asyncpg.UndefinedFunctionError):
+            async with single.lean_transaction("artland", first="SELECT no_such_function()"):
+                pass
+        # The failed start was rolled back: the one pooled connection takes a new transaction at once.
+        async with single.lean_transaction("oldenburg") as connection:
+            after = await connection.fetchrow("SELECT current_setting('app.tenant_id') AS tenant")
+        assert after is not None
+        assert after["tenant"] == "oldenburg"
+    finally:
+        await single.dispose()
+
+
 async def test_a_cancelled_lean_transaction_does_not_hand_its_connection_on(sample_db: ScratchDatabase) -> None:
     single = Database(sample_db.runtime_url, pool_size=1)
 

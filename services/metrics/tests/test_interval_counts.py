@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,6 +41,27 @@ async def test_counts_changed_batch_by_batch_equal_a_recount(
     rng.shuffle(events)
     for first in range(0, len(events), 37):
         await reported(client, operator(keys), events[first : first + 37])
+
+    await _assert_counts_equal_a_recount(admin, database)
+
+
+async def test_batches_taken_at_the_same_time_count_each_call_once(
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection, database: Database
+) -> None:
+    rng = random.Random(441)
+    events = _day_of_calls(rng)
+    rng.shuffle(events)
+    # Each call's steps spread over batches that are taken together: a tenant's calls are merged by one
+    # transaction at a time, whichever batch comes first.
+    answers = await asyncio.gather(
+        *(reported(client, operator(keys), events[first : first + 23]) for first in range(0, len(events), 23))
+    )
+
+    assert sum(answer["accepted"] for answer in answers) == len(events)
+    await _assert_counts_equal_a_recount(admin, database)
+
+
+async def _assert_counts_equal_a_recount(admin: asyncpg.Connection, database: Database) -> None:
     counted = {tenant: await intervals(admin, tenant) for tenant in ("oldenburg", "artland")}
 
     for tenant in counted:

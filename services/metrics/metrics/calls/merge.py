@@ -45,20 +45,6 @@ class CallState:
         return (left - self.offered_at).total_seconds()
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    """A call counted out of its interval as it was (``sign`` −1) or into it as it is now (+1)."""
-
-    sign: int
-    state: CallState
-
-
-def changes(before: CallState | None, after: CallState) -> list[Change]:
-    """What a call's change does to its interval's counts: its old contribution out, its new one in."""
-    counted = [Change(-1, before)] if before is not None and before.interval_start is not None else []
-    return [*counted, Change(1, after)] if after.interval_start is not None else counted
-
-
 def apply(state: CallState, event: CallEvent) -> str | None:
     """Apply ``event`` to ``state``; or the reason it cannot be so (``state`` then stays as it was)."""
     reason = _refusal(state, event)
@@ -78,9 +64,12 @@ def apply(state: CallState, event: CallEvent) -> str | None:
     return None
 
 
+_AT = {"offered": "offered_at", "answered": "answered_at", "abandoned": "abandoned_at", "ended": "ended_at"}
+
+
 def _refusal(state: CallState, event: CallEvent) -> str | None:
     at = event.at
-    if getattr(state, f"{event.type}_at") is not None:
+    if getattr(state, _AT[event.type]) is not None:
         return f"the call already has an {event.type} event"
     if event.type == "answered" and state.abandoned_at is not None:
         return "the call was abandoned, it cannot be answered"

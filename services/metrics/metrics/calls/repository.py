@@ -10,7 +10,7 @@ import orjson
 from sqlalchemy import text
 
 from kit.db.database import Database, TenantConnection
-from metrics.calls.merge import CallState, Change
+from metrics.calls.merge import CallState
 from metrics.calls.schemas import CallEvent
 from metrics.directory.repository import read_across_tenants
 
@@ -20,21 +20,29 @@ STANDARD_THRESHOLDS = (10, 15, 20, 30, 45, 60, 90, 120)
 # The 115 network's threshold judges intervals no contract covers.
 DEFAULT_THRESHOLD_SECONDS = 30
 
-# One tenant's calls are merged by one transaction at a time (the API's replicas and the worker alike).
-_LOCK = "SELECT pg_advisory_xact_lock(hashtext('metrics.calls:' || current_setting('app.tenant_id')))"
-# Joined to the ids rather than filtered by ``= ANY``: a plan made while the table's statistics were young
-# would otherwise compare every row of the tenant with every id of the batch.
-_KNOWN_EVENTS = """
-SELECT e.event_id FROM unnest($1::text[]) AS k (event_id)
-  JOIN call_events e ON e.tenant_id = current_setting('app.tenant_id') AND e.event_id = k.event_id
-"""
-_CALLS = """
-SELECT c.* FROM unnest($1::text[]) AS k (call_id)
-  JOIN calls c ON c.tenant_id = current_setting('app.tenant_id') AND c.call_id = k.call_id
+# One tenant's calls are merged by one transaction at a time (the API's replicas and the worker alike); taken in
+# the round trip that begins the transaction (``Database.lean_transaction(first=LOCK)``).
+LOCK = "SELECT pg_advisory_xact_lock(hashtext('metrics.calls:' || current_setting('app.tenant_id')))"
+# What a batch's events meet, in one round trip: which of their ids are kept already (the same array on every
+# row) and the stored states of their calls (one row each, none if no call is known yet). Each id is looked up
+# on its own (a subquery with LIMIT runs once per id, by the primary key): a join or ``= ANY`` planned while
+# the table's statistics were young scans every event of the tenant, batch after batch.
+_KEPT_AND_CALLS = """
+SELECT kept.event_ids AS kept_event_ids, c.*
+  FROM (SELECT ARRAY(
+            SELECT k.event_id FROM unnest($1::text[]) AS k (event_id)
+             CROSS JOIN LATERAL (
+                 SELECT 1 FROM call_events e
+                  WHERE e.tenant_id = current_setting('app.tenant_id') AND e.event_id = k.event_id LIMIT 1
+             ) AS stored
+        ) AS event_ids) AS kept
+  LEFT JOIN (unnest($2::text[]) AS k (call_id)
+             JOIN calls c ON c.tenant_id = current_setting('app.tenant_id') AND c.call_id = k.call_id) ON true
 """
 # The accepted events, the calls' new states and the changes to their intervals' counts, in one statement:
-# each changed call is counted out of its interval as it was (sign −1) and in as it is now (+1), judged by the
-# contract version in force at the interval's start; so a batch costs the same however full its intervals are.
+# each changed call is counted into its interval as it is now (sign +1, from its new state) and, if it was
+# counted before, out of its interval as it was (sign −1), judged by the contract version in force at the
+# interval's start; so a batch costs the same however full its intervals are.
 # The rows travel as three JSON documents: encoding thousands of array elements one by one costs the driver
 # more CPU than the statement costs the server.
 _WRITE = f"""
@@ -44,13 +52,15 @@ WITH events AS (
     SELECT current_setting('app.tenant_id'), * FROM json_to_recordset($1::text::json)
         AS e (event_id text, call_id text, type text, at timestamptz, line text, agent text, talk_seconds int,
               hold_seconds int, after_call_work_seconds int)
-), calls_now AS (
-    INSERT INTO calls (tenant_id, call_id, line, interval_start, offered_at, answered_at, agent, abandoned_at,
-                       ended_at, wait_seconds, talk_seconds, hold_seconds, after_call_work_seconds)
-    SELECT current_setting('app.tenant_id'), * FROM json_to_recordset($2::text::json)
+), states AS MATERIALIZED (
+    SELECT * FROM json_to_recordset($2::text::json)
         AS c (call_id text, line text, interval_start timestamptz, offered_at timestamptz, answered_at timestamptz,
               agent text, abandoned_at timestamptz, ended_at timestamptz, wait_seconds float8, talk_seconds int,
               hold_seconds int, after_call_work_seconds int)
+), calls_now AS (
+    INSERT INTO calls (tenant_id, call_id, line, interval_start, offered_at, answered_at, agent, abandoned_at,
+                       ended_at, wait_seconds, talk_seconds, hold_seconds, after_call_work_seconds)
+    SELECT current_setting('app.tenant_id'), * FROM states
     ON CONFLICT (tenant_id, call_id) DO UPDATE SET
         interval_start = excluded.interval_start, offered_at = excluded.offered_at,
         answered_at = excluded.answered_at, agent = excluded.agent, abandoned_at = excluded.abandoned_at,
@@ -58,10 +68,15 @@ WITH events AS (
         hold_seconds = excluded.hold_seconds, after_call_work_seconds = excluded.after_call_work_seconds,
         updated_at = now()
 ), changed AS (
-    SELECT * FROM json_to_recordset($3::text::json)
-        AS d (interval_start timestamptz, sign int, answered_at timestamptz, abandoned_at timestamptz,
-              ended_at timestamptz, wait_seconds float8, talk_seconds int, hold_seconds int,
-              after_call_work_seconds int)
+    SELECT interval_start, 1 AS sign, answered_at, abandoned_at, ended_at, wait_seconds, talk_seconds, hold_seconds,
+           after_call_work_seconds
+      FROM states WHERE interval_start IS NOT NULL
+    UNION ALL
+    SELECT interval_start, -1, answered_at, abandoned_at, ended_at, wait_seconds, talk_seconds, hold_seconds,
+           after_call_work_seconds
+      FROM json_to_recordset($3::text::json)
+        AS d (interval_start timestamptz, answered_at timestamptz, abandoned_at timestamptz, ended_at timestamptz,
+              wait_seconds float8, talk_seconds int, hold_seconds int, after_call_work_seconds int)
 ), terms AS (
     SELECT i.interval_start, v.version, coalesce(v.threshold, {DEFAULT_THRESHOLD_SECONDS}) AS threshold,
            coalesce(v.grace, 0) AS grace
@@ -190,18 +205,12 @@ _QUARANTINE = text(
 )
 
 
-async def lock_calls(conn: TenantConnection) -> None:
-    await conn.execute(_LOCK)
-
-
-async def known_event_ids(conn: TenantConnection, event_ids: Sequence[str]) -> set[str]:
-    return {row["event_id"] for row in await conn.fetch(_KNOWN_EVENTS, list(event_ids))}
-
-
-async def calls(conn: TenantConnection, call_ids: Iterable[str]) -> dict[str, CallState]:
-    """The stored state of those of ``call_ids`` that are known."""
-    rows = await conn.fetch(_CALLS, list(call_ids))
-    return {
+async def kept_and_calls(
+    conn: TenantConnection, event_ids: Sequence[str], call_ids: Iterable[str]
+) -> tuple[set[str], dict[str, CallState]]:
+    """Those of ``event_ids`` that are kept already, and the stored state of those of ``call_ids`` that are known."""
+    rows = await conn.fetch(_KEPT_AND_CALLS, list(event_ids), list(call_ids))
+    states = {
         row["call_id"]: CallState(
             call_id=row["call_id"],
             line=row["line"],
@@ -215,47 +224,70 @@ async def calls(conn: TenantConnection, call_ids: Iterable[str]) -> dict[str, Ca
             after_call_work_seconds=row["after_call_work_seconds"],
         )
         for row in rows
+        if row["call_id"] is not None
     }
-
-
-_EVENT_FIELDS: tuple[str, ...] = ("event_id", "call_id", "type", "at", "line", "agent", "talk_seconds", "hold_seconds")
-_EVENT_FIELDS += ("after_call_work_seconds",)
-_STATE_FIELDS: tuple[str, ...] = (
-    "call_id",
-    "line",
-    "interval_start",
-    "offered_at",
-    "answered_at",
-    "agent",
-    "abandoned_at",
-)
-_STATE_FIELDS += ("ended_at", "wait_seconds", "talk_seconds", "hold_seconds", "after_call_work_seconds")
-_CHANGE_FIELDS: tuple[str, ...] = (
-    "interval_start",
-    "answered_at",
-    "abandoned_at",
-    "ended_at",
-    "wait_seconds",
-    "talk_seconds",
-)
-_CHANGE_FIELDS += ("hold_seconds", "after_call_work_seconds")
+    return set(rows[0]["kept_event_ids"]), states
 
 
 async def write(
-    conn: TenantConnection, events: Sequence[CallEvent], states: Sequence[CallState], changes: Sequence[Change]
+    conn: TenantConnection,
+    events: Sequence[CallEvent],
+    states: Sequence[CallState],
+    counted_out: Sequence[CallState],
 ) -> None:
-    """Keep the accepted events, the calls' new states and their intervals' changed counts: one round trip."""
+    """Keep the accepted events and the calls' new ``states``, each counted into its interval (if it has one), and
+    count ``counted_out`` (earlier states of those calls) out of theirs: one round trip."""
     await conn.execute(
         _WRITE,
-        _json([{**{name: getattr(event, name) for name in _EVENT_FIELDS}, "line": event.address} for event in events]),
-        _json([{name: getattr(state, name) for name in _STATE_FIELDS} for state in states]),
-        _json(
-            [
-                {"sign": change.sign, **{name: getattr(change.state, name) for name in _CHANGE_FIELDS}}
-                for change in changes
-            ]
-        ),
+        _json([_event_row(event) for event in events]),
+        _json([_state_row(state) for state in states]),
+        _json([_counted_row(state) for state in counted_out]),
     )
+
+
+def _event_row(event: CallEvent) -> dict[str, Any]:
+    return {
+        "event_id": event.event_id,
+        "call_id": event.call_id,
+        "type": event.type,
+        "at": event.at,
+        "line": event.address,
+        "agent": event.agent,
+        "talk_seconds": event.talk_seconds,
+        "hold_seconds": event.hold_seconds,
+        "after_call_work_seconds": event.after_call_work_seconds,
+    }
+
+
+def _state_row(state: CallState) -> dict[str, Any]:
+    return {
+        "call_id": state.call_id,
+        "line": state.line,
+        "offered_at": state.offered_at,
+        "answered_at": state.answered_at,
+        "agent": state.agent,
+        "abandoned_at": state.abandoned_at,
+        "ended_at": state.ended_at,
+        "interval_start": state.interval_start,
+        "wait_seconds": state.wait_seconds,
+        "talk_seconds": state.talk_seconds,
+        "hold_seconds": state.hold_seconds,
+        "after_call_work_seconds": state.after_call_work_seconds,
+    }
+
+
+def _counted_row(state: CallState) -> dict[str, Any]:
+    """What the interval counts of a call."""
+    return {
+        "interval_start": state.interval_start,
+        "answered_at": state.answered_at,
+        "abandoned_at": state.abandoned_at,
+        "ended_at": state.ended_at,
+        "wait_seconds": state.wait_seconds,
+        "talk_seconds": state.talk_seconds,
+        "hold_seconds": state.hold_seconds,
+        "after_call_work_seconds": state.after_call_work_seconds,
+    }
 
 
 def _json(rows: list[dict[str, Any]]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -15,6 +15,7 @@ _PUNCTUATION = str.maketrans("", "", " -/().")
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
+@lru_cache(maxsize=4096)
 def normalized_line(address: str) -> str:
     """A dialled number as the tenants service keeps it (E.164: no punctuation, 00 → +); a queue id as it is."""
     number = address.translate(_PUNCTUATION)

@@ -16,7 +16,7 @@ from typing import Any
 
 from kit.db.database import Database, TenantConnection
 from metrics.calls import repository
-from metrics.calls.merge import CallState, Change, apply, changes
+from metrics.calls.merge import CallState, apply
 from metrics.calls.schemas import CallEvent, IngestReport, Refusal
 from metrics.directory.service import contract_in_force
 from metrics.routing import find_routes
@@ -44,11 +44,12 @@ async def ingest(database: Database, events: Sequence[CallEvent], *, reporter_te
     by_tenant: dict[str, list[tuple[int, CallEvent]]] = defaultdict(list)
     held: list[tuple[CallEvent, str]] = []
     seen: set[str] = set()
+    latest = now + CLOCK_SKEW
     for index, event in enumerate(events):
         tenant = routes.tenants_by_line.get(event.address)
         if event.event_id in seen:
             tally.duplicates += 1
-        elif event.at > now + CLOCK_SKEW:
+        elif event.at > latest:
             tally.refuse(index, event, "at lies in the future")
         elif tenant is None:
             held.append((event, f"no municipality has the line {event.address}"))
@@ -59,7 +60,7 @@ async def ingest(database: Database, events: Sequence[CallEvent], *, reporter_te
         seen.add(event.event_id)
     # In random order: batches that arrive together do not queue behind each other tenant by tenant.
     for tenant, indexed in random.sample(sorted(by_tenant.items()), len(by_tenant)):
-        async with database.lean_transaction(tenant) as conn:
+        async with database.lean_transaction(tenant, first=repository.LOCK) as conn:
             await _take(conn, indexed, tally)
     if held:
         tally.quarantined = await repository.quarantine(database, held)
@@ -74,32 +75,44 @@ async def ingest(database: Database, events: Sequence[CallEvent], *, reporter_te
 
 
 async def _take(conn: TenantConnection, indexed: list[tuple[int, CallEvent]], tally: _Tally) -> None:
-    """Merge one tenant's events into their calls, keep them and count their intervals anew."""
-    await repository.lock_calls(conn)
-    known = await repository.known_event_ids(conn, [event.event_id for _, event in indexed])
-    fresh = [(index, event) for index, event in indexed if event.event_id not in known]
-    tally.duplicates += len(indexed) - len(fresh)
-    states = await repository.calls(conn, {event.call_id for _, event in fresh})
-    before = {call_id: replace(state) for call_id, state in states.items()}
+    """Merge one tenant's events into their calls, keep them and count their intervals anew (calls locked)."""
+    kept, stored = await repository.kept_and_calls(
+        conn, [event.event_id for _, event in indexed], {event.call_id for _, event in indexed}
+    )
+    steps: dict[str, list[tuple[int, CallEvent]]] = defaultdict(list)
+    for index, event in indexed:
+        if event.event_id in kept:
+            tally.duplicates += 1
+        else:
+            steps[event.call_id].append((index, event))
     accepted: list[CallEvent] = []
-    changed: dict[str, CallState] = {}
-    # Steps in their order (offered, then answered or abandoned, then ended) whatever their times: what is
-    # refused does not depend on whether the events came in one batch or several.
-    for index, event in sorted(fresh, key=lambda item: (_ORDER[item[1].type], item[1].at)):
-        state = states.setdefault(event.call_id, CallState(call_id=event.call_id, line=event.address))
-        reason = apply(state, event)
-        if reason is not None:
-            tally.refuse(index, event, reason)
-            continue
-        accepted.append(event)
-        changed[state.call_id] = state
-    if not accepted:
-        return
-    counted: list[Change] = []
-    for call_id, state in changed.items():
-        counted += changes(before.get(call_id), state)
-    await repository.write(conn, accepted, list(changed.values()), counted)
-    tally.accepted += len(accepted)
+    changed: list[CallState] = []
+    counted_out: list[CallState] = []
+    for call_id, unordered in steps.items():
+        # Its steps in their order (offered, then answered or abandoned, then ended) whatever their times: what
+        # is refused does not depend on whether the events came in one batch or several.
+        ordered = sorted(unordered, key=_step_order)
+        before = stored.get(call_id)
+        state = replace(before) if before is not None else CallState(call_id=call_id, line=ordered[0][1].address)
+        taken = len(accepted)
+        for index, event in ordered:
+            reason = apply(state, event)
+            if reason is None:
+                accepted.append(event)
+            else:
+                tally.refuse(index, event, reason)
+        if len(accepted) > taken:
+            # The call's new contribution into its interval, its old one (if it had one) out.
+            changed.append(state)
+            if before is not None and before.interval_start is not None:
+                counted_out.append(before)
+    if accepted:
+        await repository.write(conn, accepted, changed, counted_out)
+        tally.accepted += len(accepted)
+
+
+def _step_order(step: tuple[int, CallEvent]) -> tuple[int, datetime]:
+    return _ORDER[step[1].type], step[1].at
 
 
 def judged_by(

@@ -283,6 +283,26 @@ async def add_terms(
     )
 
 
+# A quarter hour in which nothing happened: each helper below fills in only the counts it is about.
+_EMPTY_INTERVAL: dict[str, Any] = {
+    "threshold_seconds": SERVICE_LEVEL["threshold_seconds"],
+    "short_abandon_seconds": 0,
+    "offered": 0,
+    "answered": 0,
+    "answered_within_threshold": 0,
+    "abandoned": 0,
+    "abandoned_within_threshold": 0,
+    "short_abandons": 0,
+    "wait_seconds": 0.0,
+    "abandoned_wait_seconds": 0.0,
+    "max_wait_seconds": 0.0,
+    "handled": 0,
+    "talk_seconds": 0,
+    "hold_seconds": 0,
+    "after_call_work_seconds": 0,
+}
+
+
 async def add_interval(
     admin: asyncpg.Connection,
     tenant_id: str,
@@ -296,27 +316,16 @@ async def add_interval(
     after_call_work_seconds: int = 0,
 ) -> None:
     """A quarter hour's rollup as ingest would have left it, with the counts that matter for volumes only."""
-    await insert(
-        admin,
-        "call_intervals",
-        tenant_id=tenant_id,
-        interval_start=start,
-        threshold_seconds=SERVICE_LEVEL["threshold_seconds"],
-        short_abandon_seconds=0,
-        offered=offered,
-        answered=answered,
-        answered_within_threshold=0,
-        abandoned=offered - answered,
-        abandoned_within_threshold=0,
-        short_abandons=0,
-        wait_seconds=0.0,
-        abandoned_wait_seconds=0.0,
-        max_wait_seconds=0.0,
-        handled=handled,
-        talk_seconds=talk_seconds,
-        hold_seconds=hold_seconds,
-        after_call_work_seconds=after_call_work_seconds,
-    )
+    counts = {
+        "offered": offered,
+        "answered": answered,
+        "abandoned": offered - answered,
+        "handled": handled,
+        "talk_seconds": talk_seconds,
+        "hold_seconds": hold_seconds,
+        "after_call_work_seconds": after_call_work_seconds,
+    }
+    await insert(admin, "call_intervals", tenant_id=tenant_id, interval_start=start, **(_EMPTY_INTERVAL | counts))
 
 
 async def add_rollup(
@@ -335,28 +344,20 @@ async def add_rollup(
     contract_version: int | None = 1,
 ) -> None:
     """A quarter hour's rollup with the counts a service level and an average speed of answer are judged by."""
-    await insert(
-        admin,
-        "call_intervals",
-        tenant_id=tenant_id,
-        interval_start=start,
-        contract_version=contract_version,
-        threshold_seconds=threshold_seconds,
-        short_abandon_seconds=0,
-        offered=answered + abandoned,
-        answered=answered,
-        answered_within_threshold=answered_within,
-        abandoned=abandoned,
-        abandoned_within_threshold=abandoned_within,
-        short_abandons=short_abandons,
-        wait_seconds=wait_seconds,
-        abandoned_wait_seconds=0.0,
-        max_wait_seconds=max_wait_seconds,
-        handled=answered,
-        talk_seconds=0,
-        hold_seconds=0,
-        after_call_work_seconds=0,
-    )
+    counts = {
+        "contract_version": contract_version,
+        "threshold_seconds": threshold_seconds,
+        "offered": answered + abandoned,
+        "answered": answered,
+        "answered_within_threshold": answered_within,
+        "abandoned": abandoned,
+        "abandoned_within_threshold": abandoned_within,
+        "short_abandons": short_abandons,
+        "wait_seconds": wait_seconds,
+        "max_wait_seconds": max_wait_seconds,
+        "handled": answered,
+    }
+    await insert(admin, "call_intervals", tenant_id=tenant_id, interval_start=start, **(_EMPTY_INTERVAL | counts))
 
 
 async def add_contact_fact(admin: asyncpg.Connection, tenant_id: str, outcome: str, started_at: datetime) -> None:

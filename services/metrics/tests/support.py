@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import httpx
 import orjson
+import pytest
 from nats.aio.client import Client as NATS
 
 from kit.events import CloudEvent, EventConsumer
@@ -132,6 +133,28 @@ def operator(keys: SigningKeys) -> dict[str, str]:
 def integration_client(keys: SigningKeys, tenant_id: str | None) -> dict[str, str]:
     """The telephony system of ``tenant_id``, reporting through its API client."""
     return keys.headers_for(tenant_id, "integration_client", subject=f"client-{tenant_id}-telephony")
+
+
+def admin_of(keys: SigningKeys, tenant_id: str) -> dict[str, str]:
+    """A tenant admin of ``tenant_id``: who sees the municipality's money (bills, reports)."""
+    return keys.headers_for(tenant_id, "tenant_admin")
+
+
+# Who may read what a municipality pays (bills and reports of oldenburg): its admins, its integrations and the
+# operators; its other staff are refused, another municipality's admin finds nothing, nobody is not signed in.
+MONEY_READERS = pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        (lambda keys: keys.headers_for("oldenburg", "tenant_admin"), 200),
+        (lambda keys: keys.headers_for("oldenburg", "operator"), 200),
+        (lambda keys: integration_client(keys, "oldenburg"), 200),
+        (lambda keys: keys.headers_for("oldenburg", "back_office"), 403),
+        (lambda keys: keys.headers_for("oldenburg", "agent"), 403),
+        (lambda keys: keys.headers_for("artland", "tenant_admin"), 404),
+        (lambda keys: {}, 401),
+    ],
+    ids=["admin", "operator", "integration", "back_office", "agent", "other_tenant", "nobody"],
+)
 
 
 def event(

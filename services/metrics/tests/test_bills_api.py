@@ -19,12 +19,13 @@ import pytest
 from kit.testing.keys import SigningKeys
 
 from .support import (
+    MONEY_READERS,
     abandoned_call,
     add_interval,
     add_line,
     add_terms,
+    admin_of,
     answered_call,
-    integration_client,
     operator,
     reported,
 )
@@ -40,10 +41,6 @@ FLAT_FEE: dict[str, Any] = {
 
 def bill_url(tenant_id: str, month: str) -> str:
     return f"/v1/tenants/{tenant_id}/figures/bills/{month}"
-
-
-def admin_of(keys: SigningKeys, tenant_id: str) -> dict[str, str]:
-    return keys.headers_for(tenant_id, "tenant_admin")
 
 
 async def fetched(client: httpx.AsyncClient, headers: dict[str, str], url: str, **params: str) -> dict[str, Any]:
@@ -230,19 +227,7 @@ async def test_an_unknown_format_is_refused_naming_it(client: httpx.AsyncClient,
     assert [error["field"] for error in answer.json()["errors"]] == ["format"]
 
 
-@pytest.mark.parametrize(
-    ("headers", "status"),
-    [
-        (lambda keys: keys.headers_for("oldenburg", "tenant_admin"), 200),
-        (lambda keys: keys.headers_for("oldenburg", "operator"), 200),
-        (lambda keys: integration_client(keys, "oldenburg"), 200),
-        (lambda keys: keys.headers_for("oldenburg", "back_office"), 403),
-        (lambda keys: keys.headers_for("oldenburg", "agent"), 403),
-        (lambda keys: keys.headers_for("artland", "tenant_admin"), 404),
-        (lambda keys: {}, 401),
-    ],
-    ids=["admin", "operator", "integration", "back_office", "agent", "other_tenant", "nobody"],
-)
+@MONEY_READERS
 async def test_a_bill_is_for_the_municipalitys_admins_integrations_and_operators_only(
     client: httpx.AsyncClient, keys: SigningKeys, headers: Any, status: int
 ) -> None:

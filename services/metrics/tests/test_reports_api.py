@@ -22,12 +22,13 @@ from kit.testing.keys import SigningKeys
 from metrics.reports.figures import change
 
 from .support import (
+    MONEY_READERS,
     abandoned_call,
     add_concern_fact,
     add_contact_fact,
     add_terms,
+    admin_of,
     answered_call,
-    integration_client,
     operator,
     reported,
 )
@@ -39,10 +40,6 @@ TARGETS: dict[str, Any] = {"max_average_speed_of_answer_seconds": 20, "first_con
 
 def report_url(tenant_id: str, month: str) -> str:
     return f"/v1/tenants/{tenant_id}/figures/reports/{month}"
-
-
-def admin_of(keys: SigningKeys, tenant_id: str) -> dict[str, str]:
-    return keys.headers_for(tenant_id, "tenant_admin")
 
 
 def at(month: int, day: int, hour: int = 8) -> datetime:
@@ -268,19 +265,7 @@ async def test_a_malformed_or_too_early_month_is_refused_naming_it(
     assert [error["field"] for error in answer.json()["errors"]] == ["month"]
 
 
-@pytest.mark.parametrize(
-    ("headers", "status"),
-    [
-        (lambda keys: keys.headers_for("oldenburg", "tenant_admin"), 200),
-        (lambda keys: keys.headers_for("oldenburg", "operator"), 200),
-        (lambda keys: integration_client(keys, "oldenburg"), 200),
-        (lambda keys: keys.headers_for("oldenburg", "back_office"), 403),
-        (lambda keys: keys.headers_for("oldenburg", "agent"), 403),
-        (lambda keys: keys.headers_for("artland", "tenant_admin"), 404),
-        (lambda keys: {}, 401),
-    ],
-    ids=["admin", "operator", "integration", "back_office", "agent", "other_tenant", "nobody"],
-)
+@MONEY_READERS
 async def test_the_report_is_for_the_municipalitys_admins_integrations_and_operators_only(
     client: httpx.AsyncClient, keys: SigningKeys, headers: Any, status: int
 ) -> None:

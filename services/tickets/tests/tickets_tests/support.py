@@ -86,6 +86,12 @@ async def add_contract(
     )
 
 
+async def served_since_2020(admin: asyncpg.Connection, tenant_id: str, **changes: Any) -> None:
+    """A municipality of Lower Saxony under ``TERMS`` with ``changes`` since 2020, for contacts long past."""
+    await know_tenants(admin, {tenant_id: tenant_id.title()})
+    await add_contract(admin, tenant_id, effective_from=datetime(2020, 1, 1, tzinfo=UTC), **changes)
+
+
 async def add_department(
     admin: asyncpg.Connection, tenant_id: str, name: str, *, leika_keys: tuple[str, ...] = ()
 ) -> uuid.UUID:

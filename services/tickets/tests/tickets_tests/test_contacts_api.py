@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -11,6 +13,7 @@ from kit.testing.keys import SigningKeys
 
 from .support import (
     PASSPORT_KEY,
+    add_contract,
     add_department,
     admin_rows,
     agent,
@@ -20,6 +23,7 @@ from .support import (
     know_tenants,
     outbox,
     phone_call,
+    served_since_2020,
 )
 
 CONTACTS = "/v1/tenants/artland/contacts"
@@ -62,6 +66,51 @@ async def test_a_forwarded_call_becomes_a_ticket_due_by_the_contract_and_watched
         "tickets.artland.ticket.forwarded.v1",
         "tickets.artland.contact.recorded.v1",
     ]
+
+
+async def test_a_call_recorded_late_is_due_from_its_end_under_the_contract_then_in_force(
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
+) -> None:
+    # Until June 2024 the answer was due at the end of the next working day; then within 24 service hours.
+    await served_since_2020(admin, "bersenbrueck", forwarding_deadline={"rule": "next_working_day_end"})
+    await add_contract(admin, "bersenbrueck", version=2, effective_from=datetime(2024, 6, 1, tzinfo=UTC))
+    department = await add_department(admin, "bersenbrueck", "Bürgerbüro")
+    recorded_from = datetime.now(UTC)
+    # Tuesday 12 March 2024, 17:00 in Bersenbrück; Wednesday is a working day in Lower Saxony.
+    call = forwarded_call(department, started_at="2024-03-12T16:56:00+01:00", ended_at="2024-03-12T17:00:00+01:00")
+
+    answer = await client.post("/v1/tenants/bersenbrueck/contacts", json=call, headers=agent(keys, "bersenbrueck"))
+
+    assert answer.status_code == 201, answer.text
+    wednesday_18 = datetime(2024, 3, 13, 17, 0, tzinfo=UTC)
+    assert datetime.fromisoformat(answer.json()["ticket"]["due_at"]) == wednesday_18
+    [row] = await admin_rows(admin, "SELECT * FROM tickets")
+    assert row["forwarded_at"] == datetime(2024, 3, 12, 16, 0, tzinfo=UTC)
+    assert (row["due_at"], row["contract_version"], row["deadline_rule"]) == (wednesday_18, 1, "next_working_day_end")
+    # Two hours of business time before the deadline: Wednesday 16:00.
+    assert row["warn_at"] == datetime(2024, 3, 13, 15, 0, tzinfo=UTC)
+    watched = await admin_rows(admin, "SELECT kind, at FROM deadline_watch ORDER BY kind")
+    assert [(w["kind"], w["at"]) for w in watched] == [("escalation", wednesday_18), ("warning", row["warn_at"])]
+    [(_, forwarded), _] = await outbox(admin)
+    assert datetime.fromisoformat(forwarded["data"]["forwarded_at"]) == row["forwarded_at"]
+    assert datetime.fromisoformat(forwarded["data"]["due_at"]) == wednesday_18
+    [change] = await admin_rows(admin, "SELECT at, action, after FROM ticket_changes")
+    assert (change["action"], change["at"] >= recorded_from) == ("forwarded", True)
+    assert datetime.fromisoformat(json.loads(change["after"])["forwarded_at"]) == row["forwarded_at"]
+
+
+async def test_a_call_said_to_end_later_is_forwarded_now(
+    client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection
+) -> None:
+    department = await add_department(admin, "artland", "Bürgerbüro")
+    before = datetime.now(UTC)
+    call = forwarded_call(department, started_at=before.isoformat(), ended_at=(before + timedelta(hours=1)).isoformat())
+
+    answer = await client.post(CONTACTS, json=call, headers=agent(keys, "artland"))
+
+    assert answer.status_code == 201, answer.text
+    [row] = await admin_rows(admin, "SELECT forwarded_at FROM tickets")
+    assert before <= row["forwarded_at"] <= datetime.now(UTC)
 
 
 async def test_without_a_department_the_one_responsible_for_the_leika_key_gets_it(

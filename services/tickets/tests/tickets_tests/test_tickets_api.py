@@ -216,7 +216,14 @@ async def test_another_tenant_can_neither_read_nor_change_a_ticket(
     client: httpx.AsyncClient, keys: SigningKeys, admin: asyncpg.Connection, method: str, action: str
 ) -> None:
     ticket = await _forwarded(client, keys, admin)
-    bodies = {"/answer": {"channel": "email"}, "/merge": {"into": ticket}, "/notes": {"body": "x"}, "": {}}
+    just_now = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    bodies = {
+        "/claim": {"claimed_at": just_now},
+        "/answer": {"channel": "email", "answered_at": just_now},
+        "/merge": {"into": ticket},
+        "/notes": {"body": "x"},
+        "": {},
+    }
     body = bodies.get(action) if method != "GET" else None
     headers = back_office(keys, "muenchen") | {"If-Match": "*"}
 

@@ -64,7 +64,12 @@ class ContactCreate(_Strict):
 
     channel: Channel
     started_at: AwareDatetime
-    ended_at: AwareDatetime | None = Field(default=None, validate_default=True, description="Default: now")
+    ended_at: AwareDatetime | None = Field(
+        default=None,
+        validate_default=True,
+        description="When the contact ended; default: now. A forwarded concern is forwarded at this instant (or now, "
+        "if it lies in the future), and its deadline runs from it under the contract in force then.",
+    )
     agent: str | None = Field(
         default=None, min_length=1, max_length=200, description="Who handled it; default: the caller of this API"
     )

@@ -41,16 +41,20 @@ async def record(
 ) -> tuple[dict[str, Any], bool]:
     """Record a contact, forwarding it as a ticket if it was not solved at once; and whether it is a replay.
 
-    ``ticket_extras`` are further columns of the ticket (an Open311 request's source and what it was posted with);
-    with ``unassigned_ok`` a ticket no department is responsible for is forwarded unassigned.
+    The ticket is forwarded when the contact ended (when the caller was told; now, if that lies ahead), and due
+    under the contract in force then: a contact recorded late keeps the deadline the caller was promised. An
+    Open311 request ends when it is posted. ``ticket_extras`` are further columns of the ticket (an Open311
+    request's source and what it was posted with); with ``unassigned_ok`` a ticket no department is responsible
+    for is forwarded unassigned.
     """
     digest = request_hash(data)
     if idempotency_key is not None and (replayed := await _replay(conn, idempotency_key, digest)):
         return replayed, True
     now = datetime.now(UTC)
+    forwarded_at = min(data.ended_at, now) if data.ended_at is not None else now
     forward = data.forward
     context = await forwarding_context(
-        conn, now, department_id=forward.department_id if forward else None, leika_key=data.leika_key
+        conn, forwarded_at, department_id=forward.department_id if forward else None, leika_key=data.leika_key
     )
     if not context.served:
         raise TenantNotServed()
@@ -98,7 +102,7 @@ async def record(
                 **(ticket_extras or {}),
             },
             terms=context.terms,
-            forwarded_at=now,
+            forwarded_at=forwarded_at,
             events=events,
         )
         if forward.note is not None:

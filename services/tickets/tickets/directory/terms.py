@@ -75,7 +75,10 @@ class ForwardingContext:
 async def forwarding_context(
     conn: TenantConnection, at: datetime, *, department_id: uuid.UUID | None, leika_key: str | None
 ) -> ForwardingContext:
-    """The context at ``at`` (one query): ``department_id`` if it is the tenant's, else the one for ``leika_key``."""
+    """The context in one query: the terms in force at ``at``; the tenant's status and department as they are now.
+
+    The department is ``department_id`` if it is the tenant's, else the one responsible for ``leika_key``.
+    """
     row = await repository.forwarding_facts(conn, at=at, department_id=department_id, leika_key=leika_key)
     if row is None:
         return ForwardingContext(served=False, department_id=None, terms=None)

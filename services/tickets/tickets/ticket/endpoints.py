@@ -25,6 +25,7 @@ from tickets.ticket.schemas import (
     Answer,
     ChangeList,
     ChangeRead,
+    Claim,
     Merge,
     NoteCreate,
     NoteList,
@@ -136,11 +137,13 @@ async def update_ticket(
 
 @router.post(f"{TICKET}/claim", response_model=TicketRead, responses=_CHANGES)
 async def claim_ticket(
-    scope: StaffScope, ticket_id: uuid.UUID, response: Response, if_match: IfMatch = None
+    scope: StaffScope, ticket_id: uuid.UUID, response: Response, data: Claim | None = None, if_match: IfMatch = None
 ) -> TicketRead:
-    """Take the concern on; it is then in progress, by you."""
+    """Take the concern on (now, or when you did, with `claimed_at`); it is then in progress, by you."""
     return await _act(
-        scope, response, lambda conn, who: service.claim(conn, who, ticket_id=ticket_id, if_match=if_match)
+        scope,
+        response,
+        lambda conn, who: service.claim(conn, who, ticket_id=ticket_id, data=data or Claim(), if_match=if_match),
     )
 
 
@@ -170,7 +173,7 @@ async def resume_ticket(
 async def answer_ticket(
     data: Answer, scope: StaffScope, ticket_id: uuid.UUID, response: Response, if_match: IfMatch = None
 ) -> TicketRead:
-    """Record that the citizen got the answer, and how (callback, e-mail, letter)."""
+    """Record that the citizen got the answer, how (callback, e-mail, letter) and, with `answered_at`, when."""
     return await _act(
         scope,
         response,

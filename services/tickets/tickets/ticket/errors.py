@@ -39,3 +39,7 @@ class NoResponsibleDepartment(InvalidField):
 class UnknownTicket(InvalidField):
     def __init__(self, field: str) -> None:
         super().__init__(field, "no such ticket of this municipality")
+
+
+class InstantOutOfOrder(InvalidField):
+    """A given instant (``claimed_at``, ``answered_at``) in the future or before the ticket's latest status."""

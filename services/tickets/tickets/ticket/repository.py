@@ -81,7 +81,7 @@ WITH ticket AS (
     INSERT INTO ticket_changes (tenant_id, ticket_id, actor, action, after)
     SELECT tenant_id, id, forwarded_by, 'forwarded',
            jsonb_build_object('status', status, 'department_id', department_id, 'priority', priority,
-                              'due_at', due_at, 'claimed_by', claimed_by)
+                              'forwarded_at', forwarded_at, 'due_at', due_at, 'claimed_by', claimed_by)
       FROM ticket
 )
 SELECT * FROM ticket
@@ -150,6 +150,19 @@ async def changes(conn: TenantConnection, ticket_id: uuid.UUID) -> list[dict[str
         "SELECT id, at, actor, action, before, after FROM ticket_changes WHERE ticket_id = $1 ORDER BY id", ticket_id
     )
     return [as_dict(row) for row in rows]
+
+
+async def last_change(
+    conn: TenantConnection, ticket_id: uuid.UUID, actions: Sequence[str]
+) -> tuple[str, datetime] | None:
+    """The latest of the ticket's history rows of ``actions``: its action and when it was recorded."""
+    row = await conn.fetchrow(
+        "SELECT action, at FROM ticket_changes WHERE ticket_id = $1 AND action = ANY($2::text[])"
+        " ORDER BY id DESC LIMIT 1",
+        ticket_id,
+        list(actions),
+    )
+    return (row["action"], row["at"]) if row is not None else None
 
 
 async def watch(conn: TenantConnection, ticket_id: uuid.UUID, *, warn_at: datetime | None, due_at: datetime) -> None:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from tickets.contact.schemas import Caller
 from tickets.events.published import Priority, ReplyChannel, TicketStatus
@@ -29,7 +29,10 @@ class TicketRead(BaseModel):
     description_ids: list[uuid.UUID]
     leika_key: str | None
     reply_by: ReplyChannel | None
-    forwarded_at: datetime
+    forwarded_at: datetime = Field(
+        description="When the concern was forwarded: the end of the contact (when the caller was told, even if it "
+        "was recorded later), or when an Open311 request was posted; the deadline runs from here"
+    )
     forwarded_by: str
     contract_version: int | None
     deadline_rule: str | None
@@ -69,9 +72,25 @@ class TicketUpdate(_Strict):
     department_id: uuid.UUID | None = Field(default=None, description="Hand the concern on to another department")
 
 
+class Claim(_Strict):
+    claimed_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the back office took the concern on, if earlier than now (e.g. synced from a partner's "
+        "own system); default: now. Refused (422) if it lies in the future (a few seconds of clock skew count as "
+        "now) or before the ticket's latest status instant (its forwarding, waiting, resumption or reopening).",
+    )
+
+
 class Answer(_Strict):
     channel: ReplyChannel = Field(description="How the citizen got the answer")
     text: str | None = Field(default=None, min_length=1, max_length=4000)
+    answered_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the citizen really got the answer, if earlier than now (a letter posted yesterday); "
+        "default: now. Deadlines kept are counted by it. Refused (422) if it lies in the future (a few seconds of "
+        "clock skew count as now) or before the ticket's latest status instant (its forwarding, claim, waiting, "
+        "resumption or reopening). A concern nobody claimed counts as claimed at the same instant.",
+    )
 
 
 class Reason(_Strict):

@@ -22,6 +22,7 @@ from tickets.settings import get_settings
 from tickets.ticket import deadline, repository
 from tickets.ticket.errors import (
     AlreadyClaimed,
+    InstantOutOfOrder,
     NoContractInForce,
     TicketNotFound,
     TicketStateConflict,
@@ -29,7 +30,12 @@ from tickets.ticket.errors import (
     UnknownTicket,
 )
 from tickets.ticket.repository import OPEN_STATUSES, TicketFilter
-from tickets.ticket.schemas import Answer, Merge, NoteCreate, Reason, TicketUpdate
+from tickets.ticket.schemas import Answer, Claim, Merge, NoteCreate, Reason, TicketUpdate
+
+# A given instant up to this far ahead of the server's clock is taken as now; further ahead it is refused.
+CLOCK_SKEW = timedelta(seconds=5)
+# The status changes the ticket's row keeps no instant of once they are over; their history rows do.
+_STATUS_CHANGES = {"waiting": "put to waiting", "resumed": "resumed", "reopened": "reopened"}
 
 
 def _now() -> datetime:
@@ -159,18 +165,54 @@ async def update(
     )
 
 
+async def _given_instant(
+    conn: TenantConnection, current: Mapping[str, Any], *, field: str, given: datetime | None
+) -> datetime:
+    """When the change happened: now, or ``given`` (a few seconds ahead of the clock count as now).
+
+    A back office may report a change it made earlier (its own system syncing, a letter posted yesterday), but
+    not one in the future, nor one before the ticket's latest status instant: figures could otherwise be moved
+    ahead, and the history would tell a claim before the forwarding.
+    """
+    now = _now()
+    if given is None:
+        return now
+    if given > now + CLOCK_SKEW:
+        raise InstantOutOfOrder(field, "lies in the future")
+    given = min(given, now)
+    label, latest = await _latest_status(conn, current)
+    if given < latest:
+        raise InstantOutOfOrder(field, f"lies before {label} ({latest.isoformat()})")
+    return given
+
+
+async def _latest_status(conn: TenantConnection, current: Mapping[str, Any]) -> tuple[str, datetime]:
+    """The latest instant the ticket's status changed, and what it was (the row's column, or the change)."""
+    candidates = [
+        (column, current[column])
+        for column in ("forwarded_at", "claimed_at", "paused_at")
+        if current[column] is not None
+    ]
+    change = await repository.last_change(conn, current["id"], tuple(_STATUS_CHANGES))
+    if change is not None:
+        action, at = change
+        candidates.append((f"the instant it was {_STATUS_CHANGES[action]}", at))
+    return max(candidates, key=lambda candidate: candidate[1])
+
+
 async def claim(
-    conn: TenantConnection, identity: Identity, *, ticket_id: uuid.UUID, if_match: str | None
+    conn: TenantConnection, identity: Identity, *, ticket_id: uuid.UUID, data: Claim, if_match: str | None
 ) -> dict[str, Any]:
-    """Take the concern on: it is in progress, by the caller."""
+    """Take the concern on (now, or at ``data.claimed_at``): it is in progress, by the caller."""
     current = await _current(conn, ticket_id, if_match)
     _open(current, "claimed")
     if current["claimed_by"] == identity.subject:
         return current
     if current["claimed_by"] is not None:
         raise AlreadyClaimed(current["claimed_by"])
+    claimed_at = await _given_instant(conn, current, field="claimed_at", given=data.claimed_at)
     status = "in_progress" if current["status"] == "forwarded" else current["status"]
-    changes = {"status": status, "claimed_by": identity.subject, "claimed_at": _now()}
+    changes = {"status": status, "claimed_by": identity.subject, "claimed_at": claimed_at}
     return await _change(
         conn, identity, current, action="claimed", changes=changes, event_type=published.TICKET_CLAIMED
     )
@@ -239,13 +281,16 @@ async def _rewatch(conn: TenantConnection, ticket: Mapping[str, Any]) -> None:
 async def answer(
     conn: TenantConnection, identity: Identity, *, ticket_id: uuid.UUID, data: Answer, if_match: str | None
 ) -> dict[str, Any]:
-    """The citizen got the answer (by callback, e-mail or letter); an unclaimed concern counts as claimed."""
+    """The citizen got the answer (by callback, e-mail or letter; now, or at ``data.answered_at``).
+
+    An unclaimed concern counts as claimed at the same instant.
+    """
     current = await _current(conn, ticket_id, if_match)
     _open(current, "answered")
-    now = _now()
+    answered_at = await _given_instant(conn, current, field="answered_at", given=data.answered_at)
     changes: dict[str, Any] = {
         "status": "answered",
-        "answered_at": now,
+        "answered_at": answered_at,
         "answered_by": identity.subject,
         "answer_channel": data.channel,
         "answer": data.text,
@@ -253,7 +298,7 @@ async def answer(
         "paused_remaining": None,
     }
     if current["claimed_by"] is None:
-        changes |= {"claimed_by": identity.subject, "claimed_at": now}
+        changes |= {"claimed_by": identity.subject, "claimed_at": answered_at}
     await repository.unwatch(conn, ticket_id)
     return await _change(
         conn, identity, current, action="answered", changes=changes, event_type=published.TICKET_ANSWERED

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from contextlib import suppress
 
 import orjson
 from nats.aio.client import Client as NATS
@@ -63,12 +64,17 @@ class CallFeed:
         spec = ConsumerSpec(stream=STREAM, durable=DURABLE, subjects=(SUBJECT,), max_ack_pending=4 * self._batch)
         await ensure_consumer(self._js, spec)
         subscription = await self._js.pull_subscribe_bind(durable=DURABLE, stream=STREAM)
-        while not self._stopping.is_set():
-            try:
-                messages = await subscription.fetch(self._batch, timeout=self._fetch_timeout)
-            except TimeoutError:
-                continue
-            await self.take(messages)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    messages = await subscription.fetch(self._batch, timeout=self._fetch_timeout)
+                except TimeoutError:
+                    continue
+                await self.take(messages)
+        finally:
+            # A subscription left open makes the connection's drain wait its whole timeout when the worker stops.
+            with suppress(Exception):
+                await subscription.unsubscribe()
 
     async def take(self, messages: Sequence[Msg]) -> int:
         """Ingest the events of ``messages`` as one batch; returns how many events were accepted."""

@@ -250,6 +250,8 @@ def service_env(config: StackConfig, service: str, *, nats_url: str, database: D
         f"{prefix}_WORKER_PORT": str(config.ports.services[service].worker),
         # The demo's host keeps the shared knowledge base (its knowledge editors and the operators).
         **({"KNOWLEDGE_HOST_TENANT": HOST_TENANT} if service == "knowledge" else {}),
+        # A partner developing against the local stack receives its webhooks on its own machine.
+        **({"TENANTS_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"} if service == "tenants" else {}),
     }
 
 

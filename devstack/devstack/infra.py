@@ -6,6 +6,7 @@ import asyncio
 import os
 import socket
 import subprocess
+import time
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -55,6 +56,22 @@ class Infrastructure:
             self._nats_start.result()
         except (RuntimeError, TimeoutError, OSError) as error:
             raise StartupFailed(f"NATS did not start: {error}", log=self.config.paths.home / "nats.log") from None
+
+    def restart_nats(self, *, down_for: float = 0.0, timeout: float = 20.0) -> None:
+        """Stop our NATS server and start it again on the same ports with the same store; return once it answers.
+
+        Streams, consumers and stored messages survive (JetStream keeps them on disk); clients reconnect on
+        their own. ``down_for`` keeps it stopped that many seconds in between, as an outage would.
+        """
+        if self.nats is None:
+            raise StartupFailed("NATS is not ours to restart (external, or not started)")
+        self.wait_nats()
+        self.nats.stop()
+        time.sleep(down_for)
+        try:
+            self.nats.start(timeout)
+        except (RuntimeError, TimeoutError, OSError) as error:
+            raise StartupFailed(f"NATS did not start again: {error}", log=self.config.paths.home / "nats.log") from None
 
     def start_postgres(self) -> None:
         """Start our PostgreSQL (fsync on: it holds the user's data) unless it is not needed or given."""
@@ -113,13 +130,15 @@ async def _provision_all(admin_url: str, specs: list[ServiceDatabase]) -> None:
     await asyncio.gather(*(provision(admin_url, spec) for spec in specs))
 
 
-def migrate(specs: list[ProcessSpec], paths: Paths, *, timeout: float = 120.0) -> None:
+def migrate(
+    specs: list[ProcessSpec], paths: Paths, *, timeout: float = 120.0, base_env: Mapping[str, str] = os.environ
+) -> None:
     """Run every service's migrations at once, as its owner role; fail with the first failure's log."""
     running: list[tuple[ProcessSpec, subprocess.Popen[bytes]]] = []
     try:
         for spec in specs:
             with paths.log(spec.name).open("ab") as log:
-                env = child_environment(os.environ, spec.env, bytecode_dir=paths.bytecode)
+                env = child_environment(base_env, spec.env, bytecode_dir=paths.bytecode)
                 process = subprocess.Popen(
                     spec.argv, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
                 )

@@ -130,6 +130,17 @@ class Supervisor:
             on_tick()
             time.sleep(0.1)
 
+    def restart(self, name: str, *, timeout: float = 60.0, stop_timeout: float = 10.0) -> Child:
+        """Stop one child and start it again with the same spec; return once it answers ``/readyz`` again."""
+        if name not in self.children:
+            raise KeyError(f"no process named {name!r}; running: {', '.join(self.children) or 'none'}")
+        spec = self.children[name].spec
+        self.stop([name], timeout=stop_timeout)
+        child = self.start(spec)
+        if spec.ready_url:
+            self.wait_ready([name], on_ready=lambda _: None, on_tick=lambda: None, timeout=timeout)
+        return child
+
     def pids(self) -> dict[str, int]:
         return {name: child.process.pid for name, child in self.children.items()}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from devstack import demo
@@ -41,11 +42,13 @@ class Stack:
     progress: Progress
     infra: Infrastructure = field(init=False)
     supervisor: Supervisor = field(init=False)
+    # The environment the stack's processes inherit (the stack's own variables go on top).
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     _owns_run_file: bool = False
 
     def __post_init__(self) -> None:
         self.infra = Infrastructure(self.config)
-        self.supervisor = Supervisor(self.config.paths)
+        self.supervisor = Supervisor(self.config.paths, base_env=self.env)
 
     def start(self, *, load_demo: bool) -> Ready:
         """Bring everything up and wait until every process is ready; raise ``StartupFailed`` if not."""
@@ -72,7 +75,11 @@ class Stack:
         progress.step("databases", self._databases_detail(provisioned))
         outdated = outdated_services({service: databases[service].owner for service in config.services})
         if outdated:
-            migrate([migration_spec(config, s, nats_url=nats_url, database=databases[s]) for s in outdated], paths)
+            migrate(
+                [migration_spec(config, s, nats_url=nats_url, database=databases[s]) for s in outdated],
+                paths,
+                base_env=self.env,
+            )
         progress.step("migrations", f"{', '.join(outdated)} migrated" if outdated else "every database up to date")
 
         for spec in service_specs(config, nats_url=nats_url, databases=databases):
@@ -121,6 +128,18 @@ class Stack:
                 processes[name] = server.process.pid
         urls = {name: child.spec.ready_url for name, child in self.supervisor.children.items()}
         RunRecord(launcher=os.getpid(), processes=processes, ready_urls=urls).write(self.config.paths.run_file)
+
+    def restart(self, name: str, *, timeout: float = 60.0) -> None:
+        """Stop one process (``tickets-api``, ``gateway`` …) and start it again as it was; return once it is ready."""
+        self.supervisor.restart(name, timeout=timeout)
+        self._record()
+
+    def restart_nats(self, *, down_for: float = 0.0, timeout: float = 60.0) -> None:
+        """Restart our NATS server on its ports and store; return once it and every process are ready again."""
+        self.infra.restart_nats(down_for=down_for)
+        self._record()
+        names = list(self.supervisor.children)
+        self.supervisor.wait_ready(names, on_ready=lambda _: None, on_tick=lambda: None, timeout=timeout)
 
     def watch(self) -> None:
         """Run until interrupted, reporting any process that ends on its own."""

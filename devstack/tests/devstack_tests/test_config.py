@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from ipaddress import ip_address
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from devstack.config import (
     migration_spec,
     service_specs,
 )
+from tenants.settings import TenantsSettings
+from tenants.webhook.targets import TargetPolicy
 
 NATS = "nats://127.0.0.1:54222"
 
@@ -145,6 +148,22 @@ def test_a_service_process_gets_its_own_database_and_the_shared_settings(tmp_pat
     )
     assert api.env == worker.env
     assert sorted(specs) == sorted(f"{s}-{kind}" for s in SERVICES for kind in ("api", "worker"))
+
+
+def test_the_tenants_service_delivers_webhooks_to_receivers_on_this_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs = service_specs(config(tmp_path), nats_url=NATS, databases={s: urls(s) for s in SERVICES})
+    allowing = {spec.name for spec in specs if spec.env.get("TENANTS_WEBHOOK_ALLOW_PRIVATE_TARGETS") == "true"}
+    assert allowing == {"tenants-api", "tenants-worker"}
+
+    # As the tenants service reads it: a receiver on loopback is a target, link-local (cloud metadata) is not.
+    for name, value in next(spec for spec in specs if spec.name == "tenants-worker").env.items():
+        monkeypatch.setenv(name, value)
+    policy = TargetPolicy.from_settings(TenantsSettings())
+    assert policy.refusal(ip_address("127.0.0.1")) is None
+    assert policy.refusal(ip_address("169.254.169.254")) is not None
+    policy.check_scheme("http://127.0.0.1:8080/hooks")
 
 
 def test_the_migration_runs_the_service_module_with_the_same_environment(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from devstack.errors import ChildExited, StartupFailed
 from devstack.processes import Supervisor, tail
 from devstack.progress import Progress
 from devstack.runfile import RunRecord, alive, reap_stale
+from kit.local.postgres import free_port
 
 SPAWN_GRANDCHILD = """
 import subprocess, sys, time
@@ -31,8 +33,37 @@ time.sleep(60)
 """
 
 
-def spec(name: str, code: str, ready_url: str = "") -> ProcessSpec:
-    return ProcessSpec(name=name, argv=(sys.executable, "-c", code), env={"DEVSTACK_TEST": "1"}, ready_url=ready_url)
+# Answers /readyz with its pid; exits at once instead when the file named by its second argument exists.
+SERVE_READY = """
+import http.server, os, pathlib, sys
+marker = pathlib.Path(sys.argv[2]) if len(sys.argv) > 2 else None
+if marker is not None and marker.exists():
+    sys.exit(4)
+class Ready(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(str(os.getpid()).encode())
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Ready).serve_forever()
+"""
+
+
+def spec(name: str, code: str, ready_url: str = "", *args: str) -> ProcessSpec:
+    return ProcessSpec(
+        name=name, argv=(sys.executable, "-c", code, *args), env={"DEVSTACK_TEST": "1"}, ready_url=ready_url
+    )
+
+
+def serving_spec(name: str, *args: str) -> ProcessSpec:
+    port = free_port()
+    return spec(name, SERVE_READY, f"http://127.0.0.1:{port}/readyz", str(port), *args)
+
+
+def answering_pid(url: str) -> int:
+    with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - our own loopback child
+        return int(answer.read())
 
 
 def wait_for_output(log: Path, timeout: float = 10.0) -> str:
@@ -96,6 +127,36 @@ def test_a_child_never_ready_fails_the_wait_after_the_timeout(supervisor: Superv
     supervisor.start(spec("slow", "import time; time.sleep(60)", ready_url="http://127.0.0.1:9/readyz"))
     with pytest.raises(StartupFailed, match="not ready within 0 s: slow"):
         supervisor.wait_ready(["slow"], on_ready=lambda _: None, on_tick=lambda: None, timeout=0.3)
+
+
+def test_a_restarted_child_runs_again_as_a_new_process_with_the_same_spec(supervisor: Supervisor) -> None:
+    first = supervisor.start(serving_spec("server"))
+    supervisor.wait_ready(["server"], on_ready=lambda _: None, on_tick=lambda: None, timeout=10)
+    assert answering_pid(first.spec.ready_url) == first.process.pid
+
+    second = supervisor.restart("server", timeout=10)
+
+    assert second.spec == first.spec
+    assert second.process.pid != first.process.pid
+    assert first.process.returncode is not None
+    assert supervisor.children["server"] is second
+    assert answering_pid(second.spec.ready_url) == second.process.pid
+    assert second.log.read_text().count("starting ") == 2
+
+
+def test_a_child_that_does_not_come_back_fails_the_restart_with_its_log(supervisor: Supervisor, tmp_path: Path) -> None:
+    marker = tmp_path / "refuse-to-start"
+    supervisor.start(serving_spec("server", str(marker)))
+    supervisor.wait_ready(["server"], on_ready=lambda _: None, on_tick=lambda: None, timeout=10)
+    marker.touch()
+    with pytest.raises(ChildExited, match="server exited with code 4"):
+        supervisor.restart("server", timeout=10)
+
+
+def test_restarting_an_unknown_child_names_those_that_run(supervisor: Supervisor) -> None:
+    supervisor.start(spec("sleeper", "import time; time.sleep(60)"))
+    with pytest.raises(KeyError, match="no process named 'tickets-api'; running: sleeper"):
+        supervisor.restart("tickets-api")
 
 
 def test_tail_returns_the_last_lines(tmp_path: Path) -> None:

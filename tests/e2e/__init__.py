@@ -1,0 +1,1 @@
+"""End-to-end tests: the whole stack as ``make run`` starts it, driven through the gateway only."""

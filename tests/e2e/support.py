@@ -1,0 +1,206 @@
+"""The stack of an end-to-end session: started once in-process, reached only through its gateway.
+
+The tests share it with the demo's data and with each other, so each works on objects of its own and
+checks what it sent, never totals others could change; a test that needs a day of figures of its own
+claims one (``claim_day``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import holidays
+import httpx
+
+from devstack import demo
+from devstack.config import SERVICES, StackConfig
+from devstack.errors import StartupFailed
+from devstack.processes import tail
+from devstack.progress import Progress
+from devstack.stack import Stack
+from kit.local.postgres import free_port
+from kit.testing.infra import scratch_dir
+
+T = TypeVar("T")
+
+BERLIN = ZoneInfo("Europe/Berlin")
+PROBLEM_JSON = "application/problem+json"
+PASSPORT = "99085001012000"
+# The demo's partners lie in Lower Saxony and North Rhine-Westphalia: a working day is one in both.
+STATES = ("NI", "NW")
+# Figures of a day are final once every deadline of that day has passed (decision B of the simulated day).
+DAYS_BACK = 14
+
+
+def stack_environment(home: Path) -> dict[str, str]:
+    """Our environment with a private state folder, free ports for everything, and no external servers."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("DATABASE_URL", "NATS_URL", "ZENTRALE_SERVICES") and not name.endswith("DATABASE_URL")
+    }
+    env["ZENTRALE_HOME"] = str(home)
+    for name in ("PG", "NATS", "NATS_MONITOR", "GATEWAY"):
+        env[f"ZENTRALE_{name}_PORT"] = str(free_port())
+    for service in SERVICES:
+        env[f"ZENTRALE_{service.upper()}_API_PORT"] = str(free_port())
+        env[f"ZENTRALE_{service.upper()}_WORKER_PORT"] = str(free_port())
+    if env.pop("PYTHONDONTWRITEBYTECODE", None) and not env.get("PYTHONPYCACHEPREFIX"):
+        # One bytecode cache for every session: the processes start instead of compiling.
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / f"zentrale-pycache-{os.getuid()}")
+    return env
+
+
+@cache
+def _holidays(state: str) -> holidays.HolidayBase:
+    return holidays.country_holidays("DE", subdiv=state)
+
+
+def working_day(day: date) -> bool:
+    """Monday to Friday and no public holiday in any state of the demo's municipalities."""
+    return day.weekday() < 5 and not any(day in _holidays(state) for state in STATES)
+
+
+@dataclass
+class StackHandle:
+    """The session's stack: its gateway, the demo's API keys by client name, and ways to disturb it."""
+
+    stack: Stack
+    gateway_url: str
+    api_keys: Mapping[str, str]
+    _claimed: set[date] = field(default_factory=set)
+
+    def client(self, who: str | None = None, *, token: str | None = None) -> httpx.AsyncClient:
+        """A client of the gateway: as the demo client ``who`` (``artland-integration`` …), with ``token``, or none."""
+        credential = token if token is not None else (self.api_keys[who] if who is not None else None)
+        headers = {"Authorization": f"Bearer {credential}"} if credential else {}
+        return httpx.AsyncClient(base_url=self.gateway_url, headers=headers, timeout=30.0)
+
+    async def token(self, tenant: str, *roles: str) -> str:
+        """A demo OIDC token of a person of ``tenant`` with ``roles``: the roles no demo key stands for.
+
+        The gateway signs it with a key of its own start: after ``restart("gateway")`` ask for a new one.
+        """
+        async with self.client() as anonymous:
+            answer = await anonymous.post(
+                "/auth/demo/token",
+                json={"subject": f"e2e-{tenant}-{'-'.join(roles)}", "tenant": tenant, "roles": list(roles)},
+            )
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["access_token"])
+
+    def restart(self, name: str) -> None:
+        """Stop one process (``tickets-api``, ``metrics-worker``, ``gateway`` …) and start it again as it was;
+        return once it answers again."""
+        self.stack.restart(name)
+        if name == "gateway":
+            demo.wait_for_grants(self.gateway_url)
+
+    def restart_nats(self, *, down_for: float = 0.0) -> None:
+        """Restart NATS on its port with its store (``down_for`` seconds away); return once it and every
+        process answer again."""
+        self.stack.restart_nats(down_for=down_for)
+
+    async def restart_soon(self, name: str) -> None:
+        """``restart`` from a coroutine, without blocking the event loop (e.g. as a player's ``on_halfway``)."""
+        await asyncio.to_thread(self.restart, name)
+
+    async def restart_nats_soon(self, *, down_for: float = 0.0) -> None:
+        """``restart_nats`` from a coroutine, without blocking the event loop."""
+        await asyncio.to_thread(self.restart_nats, down_for=down_for)
+
+    async def claim_day(self) -> date:
+        """A past working day no test of this session claimed and no call or contact was counted on yet.
+
+        The most recent such day at least ``DAYS_BACK`` days ago. A day the simulator played is not claimed,
+        and a claimed day that got calls is not the simulator's by default (it looks for days without any).
+        """
+        today = datetime.now(BERLIN).date()
+        day = today - timedelta(days=DAYS_BACK)
+        async with self.client("operator") as operator:
+            while day > today - timedelta(days=DAYS_BACK + 366):
+                if working_day(day) and day not in self._claimed:
+                    period = {"from": day.isoformat(), "to": (day + timedelta(days=1)).isoformat()}
+                    answer = await operator.get("/v1/figures/kpis", params=period)
+                    assert answer.status_code == 200, answer.text
+                    total = answer.json()["total"]
+                    if total["offered"] == 0 and total["contacts"]["total"] == 0:
+                        self._claimed.add(day)
+                        return day
+                day -= timedelta(days=1)
+        raise AssertionError("no working day of the past year is free of calls and contacts")
+
+
+@contextmanager
+def running_stack() -> Iterator[StackHandle]:
+    """Start the whole stack with the demo in a scratch folder on free ports; stop it and remove the folder after."""
+    home = scratch_dir("zentrale-e2e-")
+    env = stack_environment(home)
+    output = io.StringIO()
+    stack = Stack(StackConfig.from_env(env, home=home), Progress(output, started=time.monotonic(), tty=False), env=env)
+    try:
+        try:
+            ready = stack.start(load_demo=True)
+        except (StartupFailed, demo.DemoFailed) as error:
+            log = getattr(error, "log", None)
+            details = f"\n--- {log} ---\n{tail(log)}" if log is not None else ""
+            raise RuntimeError(f"the stack did not start: {error}\n{output.getvalue()}{details}") from error
+        yield StackHandle(stack, stack.config.gateway_url, ready.api_keys)
+    finally:
+        stack.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], *, what: str, within: float = 30.0
+) -> T:
+    """Ask ``probe`` until ``done`` holds for its answer (events go their way through NATS); fail after ``within`` s."""
+    deadline = time.monotonic() + within
+    while True:
+        answer = await probe()
+        if done(answer):
+            return answer
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {within:.0f} s; last answer: {answer!r}")
+        await asyncio.sleep(0.2)
+
+
+def json_of(answer: httpx.Response, status: int = 200) -> Any:
+    """The JSON body of an answer that must have ``status``."""
+    assert answer.status_code == status, (
+        f"{answer.request.method} {answer.request.url}: {answer.status_code} {answer.text}"
+    )
+    return answer.json()
+
+
+def assert_not_found(answer: httpx.Response) -> None:
+    """Another municipality's object answers as one that does not exist: 404, as problem+json."""
+    where = f"{answer.request.method} {answer.request.url}"
+    assert answer.status_code == 404, f"{where}: {answer.status_code} {answer.text}"
+    assert answer.headers["content-type"].startswith(PROBLEM_JSON), f"{where}: {answer.headers['content-type']}"
+    assert answer.json()["status"] == 404, f"{where}: {answer.text}"
+
+
+async def all_pages(client: httpx.AsyncClient, path: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+    """Every item of a cursor-paginated list."""
+    items: list[Any] = []
+    query = dict(params or {})
+    while True:
+        page = json_of(await client.get(path, params=query))
+        items.extend(page["items"])
+        if not page.get("next_cursor"):
+            return items
+        query["cursor"] = page["next_cursor"]

@@ -1,4 +1,4 @@
-# Zentrale: `make run` starts the whole system with a demo; `make test` runs every check.
+# Zentrale: `make run` starts the whole system with a demo, `make demo` plays a day against it; `make test` runs every check.
 PYTHON ?= python3
 UV := .tools/bin/uv
 VENV := .venv
@@ -9,7 +9,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 # Each unit is type-checked on its own, with its folder as the package base.
 TYPED_UNITS := kit libs/businesstime services/tenants services/knowledge services/tickets services/metrics gateway devstack
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run demo test lint format bench clean
 
 install: $(VENV)/.installed
 
@@ -25,6 +25,10 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 
 run: install
 	$(PY) -m devstack run
+
+# A simulated day at the service center, played against the stack `make run` started (in another terminal).
+demo: install
+	$(PY) -m devstack demo $(DEMO_ARGS)
 
 test: lint
 	$(PY) -m pytest

@@ -1,4 +1,7 @@
-"""``python -m devstack run``: the whole of Zentrale on this machine, with a demo; Ctrl-C stops it."""
+"""``python -m devstack run``: the whole of Zentrale on this machine, with a demo; Ctrl-C stops it.
+
+``python -m devstack demo`` plays a simulated day at the service center against the stack ``run`` started.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn, TextIO
@@ -115,13 +119,39 @@ def status(config: StackConfig, *, out: TextIO) -> int:
     return 0
 
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 50:
+        raise argparse.ArgumentTypeError("between 0 (exclusive) and 50")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description="Run Zentrale on this machine.")
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="start everything and load the demo; Ctrl-C stops")
     run_parser.add_argument("--no-demo", action="store_true", help="do not load the demo data")
     status_parser = commands.add_parser("status", help="show the processes of a running stack")
-    for sub in (run_parser, status_parser):
+    demo_parser = commands.add_parser(
+        "demo", help="play a simulated day at the service center against the running stack and report it"
+    )
+    demo_parser.add_argument(
+        "--day", type=_date, help="the day to simulate (default: the latest free working day at least 14 days ago)"
+    )
+    demo_parser.add_argument("--scale", type=_scale, default=1.0, help="calls relative to a normal day (default 1.0)")
+    demo_parser.add_argument("--seed", type=int, default=2010, help="the random seed of the day (default 2010)")
+    demo_parser.add_argument("--concurrency", type=int, default=16, help="requests in flight at once (default 16)")
+    for sub in (run_parser, status_parser, demo_parser):
         sub.add_argument("--home", type=Path, help="state folder (default: $ZENTRALE_HOME or .zentrale/)")
     args = parser.parse_args(argv)
     try:
@@ -130,6 +160,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(2, f"error: {error}\n")
     if args.command == "status":
         return status(config, out=sys.stdout)
+    if args.command == "demo":
+        from devstack.simulation.console import play_demo
+
+        return play_demo(
+            config, day=args.day, scale=args.scale, seed=args.seed, concurrency=args.concurrency, out=sys.stdout
+        )
     return run(config, load_demo=not args.no_demo, out=sys.stdout)
 
 

@@ -37,6 +37,13 @@ CLIENTS: tuple[ApiClient, ...] = (
         ("knowledge_editor",),
         "user",
     ),
+    ApiClient(
+        "oldenburg-back-office",
+        "back-office staff of the Stadt Oldenburg (forwarded concerns)",
+        HOST_TENANT,
+        ("back_office",),
+        "user",
+    ),
     ApiClient("artland-agent", "agent answering for the Samtgemeinde Artland", DEMO_TENANT, ("agent",), "user"),
     ApiClient("artland-admin", "tenant admin of the Samtgemeinde Artland", DEMO_TENANT, ("tenant_admin",), "user"),
     ApiClient(
@@ -54,6 +61,13 @@ CLIENTS: tuple[ApiClient, ...] = (
         scopes=("contacts:write", "knowledge:read", "open311:write", "tickets:read", "tickets:write"),
     ),
     ApiClient("rheine-agent", "agent answering for the Stadt Rheine", THIRD_TENANT, ("agent",), "user"),
+    ApiClient(
+        "rheine-back-office",
+        "back-office staff of the Stadt Rheine (forwarded concerns)",
+        THIRD_TENANT,
+        ("back_office",),
+        "user",
+    ),
 )
 
 TENANTS: tuple[dict[str, str], ...] = (

@@ -56,11 +56,13 @@ def test_demo_api_keys_are_made_once_start_with_demo_and_have_the_gateway_form(t
         "operator",
         "oldenburg-agent",
         "oldenburg-editor",
+        "oldenburg-back-office",
         "artland-agent",
         "artland-admin",
         "artland-back-office",
         "artland-integration",
         "rheine-agent",
+        "rheine-back-office",
     }
     assert all(key.startswith("demo-") for key in keys.values())
     assert ensure_api_keys(path, CLIENTS) == keys

@@ -24,7 +24,11 @@ START_MARK = "--- "
 
 
 def _die_with_parent() -> None:
-    """Ask Linux to end the child when the launcher dies without cleaning up (e.g. SIGKILL)."""
+    """Ask Linux to end the child when the launcher dies without cleaning up (e.g. SIGKILL).
+
+    Linux sends the signal when the *thread* that started the child ends: start children from a thread that
+    lives as long as they should (the launcher's main thread; not a short-lived executor's).
+    """
     if sys.platform == "linux":
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -82,6 +83,9 @@ class StackHandle:
     gateway_url: str
     api_keys: Mapping[str, str]
     _claimed: set[date] = field(default_factory=set)
+    # Linux ends a child when the thread that started it ends (the launcher's PR_SET_PDEATHSIG): restarts run on
+    # one thread that lives as long as the stack, not on an event loop's executor, which ends with each test.
+    restarter: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, "e2e-restarts"))
 
     def client(self, who: str | None = None, *, token: str | None = None) -> httpx.AsyncClient:
         """A client of the gateway: as the demo client ``who`` (``artland-integration`` …), with ``token``, or none."""
@@ -116,11 +120,11 @@ class StackHandle:
 
     async def restart_soon(self, name: str) -> None:
         """``restart`` from a coroutine, without blocking the event loop (e.g. as a player's ``on_halfway``)."""
-        await asyncio.to_thread(self.restart, name)
+        await asyncio.get_running_loop().run_in_executor(self.restarter, self.restart, name)
 
     async def restart_nats_soon(self, *, down_for: float = 0.0) -> None:
         """``restart_nats`` from a coroutine, without blocking the event loop."""
-        await asyncio.to_thread(self.restart_nats, down_for=down_for)
+        await asyncio.get_running_loop().run_in_executor(self.restarter, lambda: self.restart_nats(down_for=down_for))
 
     async def claim_day(self) -> date:
         """A past working day no test of this session claimed and no call or contact was counted on yet.
@@ -158,10 +162,12 @@ def running_stack() -> Iterator[StackHandle]:
             log = getattr(error, "log", None)
             details = f"\n--- {log} ---\n{tail(log)}" if log is not None else ""
             raise RuntimeError(f"the stack did not start: {error}\n{output.getvalue()}{details}") from error
-        yield StackHandle(stack, stack.config.gateway_url, ready.api_keys)
+        handle = StackHandle(stack, stack.config.gateway_url, ready.api_keys)
+        yield handle
     finally:
         stack.stop()
         shutil.rmtree(home, ignore_errors=True)
+    handle.restarter.shutdown()
 
 
 async def eventually(

@@ -336,11 +336,18 @@ def plan_day(
     seed: int = 2010,
     scale: float = 1.0,
     staffing: Staffing = HOST_STAFFING,
+    like: date | None = None,
 ) -> DayPlan:
-    """Plan the day: arrivals per municipality, the pool's answers, each answered call's contact."""
+    """Plan the day: arrivals per municipality, the pool's answers, each answered call's contact.
+
+    With ``like`` (a day of the same weekday) the day brings the calls ``like`` would bring, at the same local
+    times, under ids of its own: one scenario played twice, e.g. once undisturbed and once with faults.
+    """
+    if like is not None and like.weekday() != day.weekday():
+        raise ValueError(f"{day} is a {day:%A}, {like} a {like:%A}: a day can only be like one of its weekday")
     callers: list[_Caller] = []
     for municipality in municipalities:
-        rng = random.Random(f"{seed}:{day.isoformat()}:{municipality.tenant_id}")
+        rng = random.Random(f"{seed}:{(like or day).isoformat()}:{municipality.tenant_id}")
         for number, at in enumerate(arrival_seconds(municipality, day, rng, scale=scale), start=1):
             callers.append(_caller(municipality, number, at, rng))
     order = {m.tenant_id: index for index, m in enumerate(municipalities)}

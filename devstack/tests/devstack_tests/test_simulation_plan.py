@@ -58,6 +58,25 @@ def test_a_plan_is_the_same_for_the_same_day_seed_and_scale(tuesday: DayPlan) ->
     assert tuesday.calls[0].call_id.startswith(f"sim-{TUESDAY.isoformat()}-")
 
 
+def test_a_day_like_another_brings_its_calls_at_the_same_local_times_under_ids_of_its_own(tuesday: DayPlan) -> None:
+    # Three weeks earlier, across the change from summer to winter time: local times stay, instants move.
+    earlier = TUESDAY - timedelta(days=21)
+    alike = plan_day(earlier, like=TUESDAY)
+
+    def local(plan: DayPlan) -> list[tuple[str, time, int]]:
+        return [(c.tenant_id, c.offered_at.astimezone(TIME_ZONE).time(), c.wait_seconds) for c in plan.calls]
+
+    assert local(alike) == local(tuesday)
+    assert [c.contact.outcome for c in alike.calls if c.contact] == [
+        c.contact.outcome for c in tuesday.calls if c.contact
+    ]
+    assert not {c.call_id for c in alike.calls} & {c.call_id for c in tuesday.calls}
+    assert all(c.offered_at.astimezone(TIME_ZONE).date() == earlier for c in alike.calls)
+    assert local(plan_day(earlier)) != local(tuesday)
+    with pytest.raises(ValueError, match="weekday"):
+        plan_day(FRIDAY, like=TUESDAY)
+
+
 def test_a_normal_day_brings_the_chosen_volumes(tuesday: DayPlan) -> None:
     per_tenant = Counter(call.tenant_id for call in tuesday.calls)
     assert 850 <= per_tenant["oldenburg"] <= 1150

@@ -29,7 +29,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import median, print_table, verdict
-from devstack.config import SERVICES, child_environment
+from devstack.config import child_environment, isolated_environment
 from devstack.runfile import RunRecord, alive
 from kit.local.postgres import free_port
 from kit.testing.infra import scratch_dir
@@ -76,18 +76,6 @@ def descendants(pid: int) -> list[int]:
             found.append(child)
             queue.append(child)
     return found
-
-
-def bench_environment(home: Path) -> dict[str, str]:
-    """Our environment with a private state folder, free ports and no external servers."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL") and "DATABASE_URL" not in k}
-    env["ZENTRALE_HOME"] = str(home)
-    for name in ("PG", "NATS", "NATS_MONITOR", "GATEWAY"):
-        env[f"ZENTRALE_{name}_PORT"] = str(free_port())
-    for service in SERVICES:
-        env[f"ZENTRALE_{service.upper()}_API_PORT"] = str(free_port())
-        env[f"ZENTRALE_{service.upper()}_WORKER_PORT"] = str(free_port())
-    return env
 
 
 @dataclass(frozen=True)
@@ -211,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     home = scratch_dir("zentrale-bench-stack-")
     try:
-        env = bench_environment(home)
+        env = isolated_environment(os.environ, home)
         cold = run_stack(env, home, measure_memory=False)
         print(f"   cold start (creates the data and bytecode caches): {cold.reported_seconds:.1f} s")
         warm = [run_stack(env, home, measure_memory=index == args.runs - 1) for index in range(args.runs)]

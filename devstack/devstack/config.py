@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from devstack.demo import HOST_TENANT
+from kit.local.postgres import free_port
 
 SERVICES: tuple[str, ...] = ("tenants", "knowledge", "tickets", "metrics")
 API_PORTS: Mapping[str, int] = {"tenants": 8101, "knowledge": 8102, "tickets": 8103, "metrics": 8104}
@@ -335,4 +338,27 @@ def child_environment(base: Mapping[str, str], added: Mapping[str, str], *, byte
         # keeping the caches in the state folder leaves the source tree as clean as the setting wants.
         del env["PYTHONDONTWRITEBYTECODE"]
         env["PYTHONPYCACHEPREFIX"] = str(bytecode_dir)
+    return env
+
+
+def isolated_environment(base: Mapping[str, str], home: Path) -> dict[str, str]:
+    """``base`` for a stack of its own beside any other: a private state folder, free ports for everything and
+    no external servers, as tests and benchmarks start it.
+
+    Where bytecode caches are off, every such stack shares one cache in the temporary folder, so that its
+    processes start instead of compiling their imports each time.
+    """
+    env = {
+        name: value
+        for name, value in base.items()
+        if name not in ("DATABASE_URL", "NATS_URL", "ZENTRALE_SERVICES") and not name.endswith("DATABASE_URL")
+    }
+    env["ZENTRALE_HOME"] = str(home)
+    for name in ("PG", "NATS", "NATS_MONITOR", "GATEWAY"):
+        env[f"ZENTRALE_{name}_PORT"] = str(free_port())
+    for service in SERVICES:
+        env[f"ZENTRALE_{service.upper()}_API_PORT"] = str(free_port())
+        env[f"ZENTRALE_{service.upper()}_WORKER_PORT"] = str(free_port())
+    if env.pop("PYTHONDONTWRITEBYTECODE", None) and not env.get("PYTHONPYCACHEPREFIX"):
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / f"zentrale-pycache-{os.getuid()}")
     return env

@@ -11,15 +11,14 @@ import asyncio
 import io
 import os
 import shutil
-import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -27,12 +26,11 @@ import holidays
 import httpx
 
 from devstack import demo
-from devstack.config import SERVICES, StackConfig
+from devstack.config import StackConfig, isolated_environment
 from devstack.errors import StartupFailed
 from devstack.processes import tail
 from devstack.progress import Progress
 from devstack.stack import Stack
-from kit.local.postgres import free_port
 from kit.testing.infra import scratch_dir
 
 T = TypeVar("T")
@@ -44,25 +42,6 @@ PASSPORT = "99085001012000"
 STATES = ("NI", "NW")
 # Figures of a day are final once every deadline of that day has passed (decision B of the simulated day).
 DAYS_BACK = 14
-
-
-def stack_environment(home: Path) -> dict[str, str]:
-    """Our environment with a private state folder, free ports for everything, and no external servers."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in ("DATABASE_URL", "NATS_URL", "ZENTRALE_SERVICES") and not name.endswith("DATABASE_URL")
-    }
-    env["ZENTRALE_HOME"] = str(home)
-    for name in ("PG", "NATS", "NATS_MONITOR", "GATEWAY"):
-        env[f"ZENTRALE_{name}_PORT"] = str(free_port())
-    for service in SERVICES:
-        env[f"ZENTRALE_{service.upper()}_API_PORT"] = str(free_port())
-        env[f"ZENTRALE_{service.upper()}_WORKER_PORT"] = str(free_port())
-    if env.pop("PYTHONDONTWRITEBYTECODE", None) and not env.get("PYTHONPYCACHEPREFIX"):
-        # One bytecode cache for every session: the processes start instead of compiling.
-        env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / f"zentrale-pycache-{os.getuid()}")
-    return env
 
 
 @cache
@@ -152,7 +131,7 @@ class StackHandle:
 def running_stack() -> Iterator[StackHandle]:
     """Start the whole stack with the demo in a scratch folder on free ports; stop it and remove the folder after."""
     home = scratch_dir("zentrale-e2e-")
-    env = stack_environment(home)
+    env = isolated_environment(os.environ, home)
     output = io.StringIO()
     stack = Stack(StackConfig.from_env(env, home=home), Progress(output, started=time.monotonic(), tty=False), env=env)
     try:
@@ -210,3 +189,37 @@ async def all_pages(client: httpx.AsyncClient, path: str, params: Mapping[str, A
         if not page.get("next_cursor"):
             return items
         query["cursor"] = page["next_cursor"]
+
+
+async def forward_contact(
+    agent: httpx.AsyncClient,
+    tenant: str,
+    summary: str,
+    *,
+    outcome: str = "forwarded",
+    channel: str = "phone",
+    forward: Mapping[str, Any] | None = None,
+    caller: Mapping[str, Any] | None = None,
+    description_ids: Sequence[str] = (),
+    headers: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Record a contact of a few minutes ago whose concern (a passport's) goes to ``tenant``'s back office.
+
+    Returns the contact as the tickets service answered it, its ``ticket`` included.
+    """
+    now = datetime.now(UTC)
+    body: dict[str, Any] = {
+        "channel": channel,
+        "started_at": (now - timedelta(minutes=5)).isoformat(),
+        "ended_at": (now - timedelta(minutes=1)).isoformat(),
+        "description_ids": list(description_ids),
+        "leika_key": PASSPORT,
+        "summary": summary,
+        "outcome": outcome,
+        "forward": dict(forward or {}),
+    }
+    if caller is not None:
+        body["caller"] = dict(caller)
+    sent = {"Idempotency-Key": f"e2e-{uuid.uuid4()}", **(headers or {})}
+    contact: dict[str, Any] = json_of(await agent.post(f"/v1/tenants/{tenant}/contacts", json=body, headers=sent), 201)
+    return contact

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .support import PASSPORT, StackHandle, all_pages, assert_not_found, eventually, json_of
+from .support import StackHandle, all_pages, assert_not_found, eventually, forward_contact, json_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -66,27 +66,15 @@ async def test_the_host_agent_serves_two_municipalities_each_with_its_own_knowle
             departments = json_of(await agent.get(f"{path}/departments"))["items"]
             assert [department["name"] for department in departments] == [own["department"]]
 
-            now = datetime.now(UTC)
-            contact = json_of(
-                await agent.post(
-                    f"{path}/contacts",
-                    json={
-                        "channel": "phone",
-                        "started_at": (now - timedelta(minutes=6)).isoformat(),
-                        "ended_at": (now - timedelta(minutes=1)).isoformat(),
-                        "description_ids": [top["id"]],
-                        "leika_key": PASSPORT,
-                        "summary": f"Personalausweis abgelaufen, Termin gewünscht ({run})",
-                        "outcome": "callback",
-                        "caller": {"name": "Erika Musterfrau", "phone": "+49 5971 939-0"},
-                        "forward": {"subject": f"Rückruf: Termin Personalausweis ({run})"},
-                    },
-                    headers={
-                        "Idempotency-Key": f"e2e-agent-{run}-{tenant}",
-                        "X-Request-Id": f"e2e-agent-{run}-{tenant}-record",
-                    },
-                ),
-                201,
+            contact = await forward_contact(
+                agent,
+                tenant,
+                f"Personalausweis abgelaufen, Termin gewünscht ({run})",
+                outcome="callback",
+                description_ids=[top["id"]],
+                caller={"name": "Erika Musterfrau", "phone": "+49 5971 939-0"},
+                forward={"subject": f"Rückruf: Termin Personalausweis ({run})"},
+                headers={"X-Request-Id": f"e2e-agent-{run}-{tenant}-record"},
             )
             # Forwarded to this municipality's own back office, with a deadline by its contract.
             assert contact["agent"] == "demo-oldenburg-agent"

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .support import BERLIN, PASSPORT, StackHandle, all_pages, assert_not_found, json_of
+from .support import BERLIN, StackHandle, all_pages, assert_not_found, forward_contact, json_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -40,25 +40,14 @@ class Municipality:
 
 
 async def record(agent: httpx.AsyncClient, tenant: str, run: str) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    contact: dict[str, Any] = json_of(
-        await agent.post(
-            f"/v1/tenants/{tenant}/contacts",
-            json={
-                "channel": "phone",
-                "started_at": (now - timedelta(minutes=5)).isoformat(),
-                "ended_at": (now - timedelta(minutes=2)).isoformat(),
-                "leika_key": PASSPORT,
-                "summary": f"Meldebescheinigung für den Arbeitgeber ({run})",
-                "outcome": "callback",
-                "caller": {"name": f"Anrufer {tenant}", "phone": "+49 541 501-0"},
-                "forward": {"subject": f"Rückruf Meldebescheinigung ({run})", "priority": "low"},
-            },
-            headers={"Idempotency-Key": f"e2e-isolation-{run}-{tenant}"},
-        ),
-        201,
+    return await forward_contact(
+        agent,
+        tenant,
+        f"Meldebescheinigung für den Arbeitgeber ({run})",
+        outcome="callback",
+        caller={"name": f"Anrufer {tenant}", "phone": "+49 541 501-0"},
+        forward={"subject": f"Rückruf Meldebescheinigung ({run})", "priority": "low"},
     )
-    return contact
 
 
 @asynccontextmanager

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from .support import PASSPORT, StackHandle, all_pages, assert_not_found, json_of
+from .support import StackHandle, all_pages, assert_not_found, forward_contact, json_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -17,27 +16,15 @@ INTEGRATION = "demo-artland-integration"
 
 
 async def forward(agent: httpx.AsyncClient, tenant: str, subject: str, *, priority: str) -> dict[str, Any]:
-    """Record a phone contact forwarded to ``tenant``'s back office; return its ticket as the contact shows it."""
-    now = datetime.now(UTC)
-    contact = json_of(
-        await agent.post(
-            f"/v1/tenants/{tenant}/contacts",
-            json={
-                "channel": "phone",
-                "started_at": (now - timedelta(minutes=4)).isoformat(),
-                "ended_at": (now - timedelta(minutes=1)).isoformat(),
-                "leika_key": PASSPORT,
-                "summary": subject,
-                "outcome": "forwarded",
-                "caller": {"name": "Max Mustermann", "email": "max@example.org"},
-                "forward": {"priority": priority, "reply_by": "email"},
-            },
-            headers={"Idempotency-Key": f"e2e-{uuid.uuid4()}"},
-        ),
-        201,
+    """A concern forwarded to ``tenant``'s back office; its ticket as the contact shows it."""
+    contact = await forward_contact(
+        agent,
+        tenant,
+        subject,
+        caller={"name": "Max Mustermann", "email": "max@example.org"},
+        forward={"priority": priority, "reply_by": "email"},
     )
-    ticket: dict[str, Any] = contact["ticket"]
-    return {**ticket, "contact_id": contact["id"]}
+    return {**contact["ticket"], "contact_id": contact["id"]}
 
 
 async def test_the_partners_back_office_lists_claims_notes_and_answers_over_its_api_key(stack: StackHandle) -> None:

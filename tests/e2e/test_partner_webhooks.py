@@ -8,7 +8,6 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,7 +16,7 @@ from aiohttp import web
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from .support import PASSPORT, StackHandle, eventually, json_of
+from .support import StackHandle, eventually, forward_contact, json_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -92,27 +91,6 @@ async def subscribed(admin: httpx.AsyncClient, tenant: str, url: str) -> AsyncIt
         assert (await admin.delete(webhook)).status_code == 204
 
 
-async def forward(agent: httpx.AsyncClient, tenant: str, summary: str) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    contact: dict[str, Any] = json_of(
-        await agent.post(
-            f"/v1/tenants/{tenant}/contacts",
-            json={
-                "channel": "email",
-                "started_at": (now - timedelta(minutes=3)).isoformat(),
-                "ended_at": now.isoformat(),
-                "leika_key": PASSPORT,
-                "summary": summary,
-                "outcome": "forwarded",
-                "forward": {"reply_by": "letter"},
-            },
-            headers={"Idempotency-Key": f"e2e-{uuid.uuid4()}"},
-        ),
-        201,
-    )
-    return contact
-
-
 def about(events: list[dict[str, Any]], contact: dict[str, Any]) -> set[str]:
     """The types of the events about ``contact`` or its ticket."""
     ids = {contact["id"], contact["ticket"]["id"]}
@@ -133,8 +111,12 @@ async def test_the_partners_receiver_verifies_each_delivery_and_gets_only_its_ow
 
         # Rheine's concern first: by the time Artland's events arrive, Rheine's have been dispatched too.
         async with stack.client("rheine-agent") as rheine_agent, stack.client("artland-agent") as artland_agent:
-            theirs = await forward(rheine_agent, "rheine", f"Ausweis verloren ({run})")
-            ours = await forward(artland_agent, "artland", f"Ausweis verloren ({run})")
+            theirs = await forward_contact(
+                rheine_agent, "rheine", f"Ausweis verloren ({run})", channel="email", forward={"reply_by": "letter"}
+            )
+            ours = await forward_contact(
+                artland_agent, "artland", f"Ausweis verloren ({run})", channel="email", forward={"reply_by": "letter"}
+            )
 
         expected = {"tickets.contact.recorded.v1", "tickets.ticket.forwarded.v1"}
         await eventually(

@@ -15,6 +15,7 @@ from devstack.config import (
     StackConfig,
     child_environment,
     gateway_spec,
+    isolated_environment,
     migration_spec,
     service_specs,
 )
@@ -203,3 +204,21 @@ def test_switched_off_bytecode_caches_move_to_the_state_folder(tmp_path: Path) -
     assert env == {"PYTHONPYCACHEPREFIX": str(tmp_path / "pycache")}
     chosen = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": "/elsewhere"}
     assert child_environment(chosen, {}, bytecode_dir=tmp_path) == chosen
+
+
+def test_an_isolated_stack_gets_its_own_folder_and_ports_and_no_external_servers(tmp_path: Path) -> None:
+    base = {
+        "PATH": "/usr/bin",
+        "DATABASE_URL": "postgresql://elsewhere/db",
+        "TICKETS_DATABASE_URL": "postgresql://elsewhere/tickets",
+        "NATS_URL": "nats://elsewhere:4222",
+        "ZENTRALE_GATEWAY_PORT": "8000",
+    }
+
+    env = isolated_environment(base, tmp_path)
+    config = StackConfig.from_env(env)
+
+    assert env["PATH"] == "/usr/bin"
+    assert config.paths.home == tmp_path.resolve()
+    assert (config.external_database_url, config.external_nats_url, dict(config.given_databases)) == (None, None, {})
+    assert config.ports.gateway != 8000

@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -23,33 +22,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from devstack.config import SERVICES
+from devstack.config import SERVICES, isolated_environment
 from devstack.runfile import RunRecord, alive
-from kit.local.postgres import free_port
 from kit.testing.infra import scratch_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 READY = "Ctrl-C stops everything"
-
-
-def stack_environment(home: Path) -> dict[str, str]:
-    """Our environment with a private state folder, free ports for everything, and no external servers."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in ("DATABASE_URL", "NATS_URL", "ZENTRALE_SERVICES") and not name.endswith("DATABASE_URL")
-    }
-    env["ZENTRALE_HOME"] = str(home)
-    for name in ("PG", "NATS", "NATS_MONITOR", "GATEWAY"):
-        env[f"ZENTRALE_{name}_PORT"] = str(free_port())
-    for service in SERVICES:
-        env[f"ZENTRALE_{service.upper()}_API_PORT"] = str(free_port())
-        env[f"ZENTRALE_{service.upper()}_WORKER_PORT"] = str(free_port())
-    if env.pop("PYTHONDONTWRITEBYTECODE", None) and not env.get("PYTHONPYCACHEPREFIX"):
-        # One bytecode cache for every run of this test: it measures starting, not compiling.
-        env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / f"zentrale-pycache-{os.getuid()}")
-    return env
 
 
 @dataclass
@@ -229,7 +208,7 @@ def run_once(env: dict[str, str], home: Path) -> tuple[Launcher, RunRecord]:
 
 
 def test_run_serves_the_demo_stops_on_ctrl_c_and_keeps_the_data(home: Path) -> None:
-    env = stack_environment(home)
+    env = isolated_environment(os.environ, home)
     first, _ = run_once(env, home)
     assert "tenants oldenburg, artland, rheine; contracts oldenburg, artland, rheine; departments" in first.text
     assert "grants artland, rheine" in first.text

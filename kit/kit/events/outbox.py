@@ -56,19 +56,24 @@ async def record_event(transaction: TenantSession | TenantConnection, event: Clo
     await connection.exec_driver_sql(_WRITE_EVENT_SQL, values)
 
 
+def event_arrays(tenant_id: str | None, events: Sequence[CloudEvent]) -> tuple[list[str], list[str], list[bytes]]:
+    """``events`` as three arrays (ids, NATS subjects, payloads) to unnest into the outbox's ``OUTBOX_COLUMNS``
+    after the tenant: for a statement that writes its events together with its own rows in one round trip.
+
+    Refuses an event of another tenant than ``tenant_id``, the transaction's.
+    """
+    for event in events:
+        if tenant_id != event.tenantid:
+            raise EventTenantMismatch(f"event for {event.tenantid} in a transaction of {tenant_id}")
+    return [event.id for event in events], [event.nats_subject for event in events], [e.to_json() for e in events]
+
+
 async def record_events(transaction: TenantSession | TenantConnection, events: Sequence[CloudEvent]) -> None:
     """Write many events into the outbox in one statement (one round trip): each published iff this commits."""
-    for event in events:
-        if transaction.tenant_id != event.tenantid:
-            raise EventTenantMismatch(f"event for {event.tenantid} in a transaction of {transaction.tenant_id}")
+    arrays = event_arrays(transaction.tenant_id, events)
     if not events:
         return
-    values = (
-        transaction.tenant_id,
-        [event.id for event in events],
-        [event.nats_subject for event in events],
-        [event.to_json() for event in events],
-    )
+    values = (transaction.tenant_id, *arrays)
     if isinstance(transaction, TenantConnection):
         await transaction.execute(_WRITE_EVENTS_SQL, *values)
         return
@@ -88,10 +93,10 @@ async def note_in_inbox(transaction: TenantSession | TenantConnection, consumer:
 
 # The event path's statements are sent as they are, in asyncpg's numbered style: compiling (or even
 # looking up) a SQLAlchemy statement costs more CPU than the round trip.
-_WRITE_EVENT_SQL = "INSERT INTO outbox (tenant_id, event_id, subject, payload) VALUES ($1, $2, $3, $4)"
+OUTBOX_COLUMNS = "tenant_id, event_id, subject, payload"
+_WRITE_EVENT_SQL = f"INSERT INTO outbox ({OUTBOX_COLUMNS}) VALUES ($1, $2, $3, $4)"
 _WRITE_EVENTS_SQL = (
-    "INSERT INTO outbox (tenant_id, event_id, subject, payload) "
-    "SELECT $1, unnest($2::uuid[]), unnest($3::text[]), unnest($4::bytea[])"
+    f"INSERT INTO outbox ({OUTBOX_COLUMNS}) SELECT $1, unnest($2::uuid[]), unnest($3::text[]), unnest($4::bytea[])"
 )
 # One statement for a group of any size; the ids not there before come back.
 _NOTE_IN_INBOX_SQL = (

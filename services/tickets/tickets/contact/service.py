@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kit.db.database import TenantConnection
-from kit.events import CloudEvent, record_events
+from kit.events import CloudEvent
 from kit.identity import Identity
 from kit.pagination import Cursor, page
 from tickets.contact import repository
@@ -18,7 +18,6 @@ from tickets.contact.repository import ContactFilter
 from tickets.contact.schemas import ContactCreate, Forwarding
 from tickets.directory.terms import ForwardingContext, forwarding_context
 from tickets.events import published
-from tickets.ticket import repository as tickets
 from tickets.ticket import service as ticket_service
 from tickets.ticket.errors import NoContractInForce, NoResponsibleDepartment, UnknownDepartment
 
@@ -51,7 +50,7 @@ async def record(
     if idempotency_key is not None and (replayed := await _replay(conn, idempotency_key, digest)):
         return replayed, True
     now = datetime.now(UTC)
-    forwarded_at = min(data.ended_at, now) if data.ended_at is not None else now
+    forwarded_at = min(data.ended_at, now).astimezone(UTC) if data.ended_at is not None else now
     forward = data.forward
     context = await forwarding_context(
         conn, forwarded_at, department_id=forward.department_id if forward else None, leika_key=data.leika_key
@@ -61,37 +60,32 @@ async def record(
     if forward is not None:
         _check_forwarding(context, forward, leika_key=data.leika_key, unassigned_ok=unassigned_ok)
     caller = data.caller
-    contact = await repository.insert(
-        conn,
-        {
-            **data.model_dump(include={"channel", "started_at", "ended_at", "description_ids", "leika_key"}),
-            "summary": data.summary,
-            "outcome": data.outcome,
-            "referred_to": data.referred_to,
-            "id": uuid.uuid4(),
-            "agent": data.agent or identity.subject,
-            "caller_name": caller.name if caller else None,
-            "caller_phone": caller.phone if caller else None,
-            "caller_email": caller.email if caller else None,
-            "caller_address": caller.address if caller else None,
-            "idempotency_key": idempotency_key,
-            "request_hash": digest,
-        },
-    )
-    if contact is None:
-        assert idempotency_key is not None
-        replayed = await _replay(conn, idempotency_key, digest)
-        assert replayed is not None
-        return replayed, True
+    values = {
+        **data.model_dump(include={"channel", "description_ids", "leika_key"}),
+        "started_at": data.started_at.astimezone(UTC),
+        "ended_at": data.ended_at.astimezone(UTC) if data.ended_at is not None else None,
+        "summary": data.summary,
+        "outcome": data.outcome,
+        "referred_to": data.referred_to,
+        "id": uuid.uuid4(),
+        "agent": data.agent or identity.subject,
+        "caller_name": caller.name if caller else None,
+        "caller_phone": caller.phone if caller else None,
+        "caller_email": caller.email if caller else None,
+        "caller_address": caller.address if caller else None,
+        "idempotency_key": idempotency_key,
+        "request_hash": digest,
+    }
     events: list[CloudEvent] = []
     ticket = None
+    note = None
     if forward is not None:
         assert context.terms is not None
-        ticket = await ticket_service.forward(
-            conn,
+        ticket, forwarded = ticket_service.forwarded(
             identity,
+            conn.tenant_id,
             {
-                "contact_id": contact["id"],
+                "contact_id": values["id"],
                 "department_id": context.department_id,
                 "source": "contact",
                 "priority": forward.priority,
@@ -103,15 +97,19 @@ async def record(
             },
             terms=context.terms,
             forwarded_at=forwarded_at,
-            events=events,
+            now=now,
         )
+        events.append(forwarded)
         if forward.note is not None:
-            await tickets.add_note(conn, ticket["id"], author=identity.subject, body=forward.note, public=False)
-    events.append(
-        published.contact_recorded(conn.tenant_id, {**contact, "ticket_id": ticket["id"] if ticket else None})
-    )
-    await record_events(conn, events)
-    return with_ticket(contact, ticket), False
+            note = (uuid.uuid4(), forward.note)
+    events.append(published.contact_recorded(conn.tenant_id, {**values, "ticket_id": ticket["id"] if ticket else None}))
+    contact = await repository.insert(conn, values, events=events, ticket=ticket, note=note)
+    if contact is None:
+        assert idempotency_key is not None
+        replayed = await _replay(conn, idempotency_key, digest)
+        assert replayed is not None
+        return replayed, True
+    return contact, False
 
 
 def _check_forwarding(
@@ -132,17 +130,6 @@ def _subject(summary: str | None) -> str:
     assert summary is not None
     line = summary.strip().splitlines()[0] if summary.strip() else summary
     return line if len(line) <= 200 else line[:199] + "…"
-
-
-def with_ticket(contact: Mapping[str, Any], ticket: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``contact`` with the summary of its ticket, the shape the repository's reads have."""
-    return {
-        **contact,
-        "ticket_id": ticket["id"] if ticket else None,
-        "ticket_status": ticket["status"] if ticket else None,
-        "ticket_department_id": ticket["department_id"] if ticket else None,
-        "ticket_due_at": ticket["due_at"] if ticket else None,
-    }
 
 
 async def _replay(conn: TenantConnection, idempotency_key: str, digest: str) -> dict[str, Any] | None:

@@ -42,35 +42,67 @@ _WRITABLE = frozenset(
         "escalated_at",
     }
 )
-_INSERTED = (
-    "id",
-    "contact_id",
-    "department_id",
-    "source",
-    "priority",
-    "subject",
-    "description_ids",
-    "leika_key",
-    "reply_by",
-    "forwarded_at",
-    "forwarded_by",
-    "contract_version",
-    "deadline_rule",
-    "due_at",
-    "warn_at",
-    "service_code",
-    "latitude",
-    "longitude",
-    "address",
-    "address_id",
-    "attributes",
-    "media_url",
+# A new ticket's columns and their types, but for its tenant and contact (those of the contact it comes from).
+_NEW_TICKET = (
+    ("id", "uuid"),
+    ("department_id", "uuid"),
+    ("source", "text"),
+    ("status", "text"),
+    ("priority", "text"),
+    ("subject", "text"),
+    ("description_ids", "uuid[]"),
+    ("leika_key", "text"),
+    ("reply_by", "text"),
+    ("forwarded_at", "timestamptz"),
+    ("forwarded_by", "text"),
+    ("contract_version", "integer"),
+    ("deadline_rule", "text"),
+    ("due_at", "timestamptz"),
+    ("warn_at", "timestamptz"),
+    ("service_code", "text"),
+    ("latitude", "double precision"),
+    ("longitude", "double precision"),
+    ("address", "text"),
+    ("address_id", "text"),
+    ("attributes", "jsonb"),
+    ("media_url", "text"),
+    ("version", "integer"),
+    ("updated_at", "timestamptz"),
 )
-# The new ticket, the deadline watch's two rows and the first line of its history: one round trip.
-_INSERT = f"""
-WITH ticket AS (
-    INSERT INTO tickets (tenant_id, {", ".join(_INSERTED)})
-    VALUES (current_setting('app.tenant_id'), {", ".join(f"${i}" for i in range(1, len(_INSERTED) + 1))})
+NEW_TICKET_COLUMNS = tuple(column for column, _ in _NEW_TICKET)
+# What a new ticket's row holds that it is not inserted with: nothing has happened to it yet.
+UNTOUCHED = dict.fromkeys(
+    (
+        "paused_at",
+        "paused_remaining",
+        "claimed_by",
+        "claimed_at",
+        "answered_at",
+        "answered_by",
+        "answer_channel",
+        "answer",
+        "closed_at",
+        "closed_by",
+        "merged_into",
+        "warned_at",
+        "escalated_at",
+    )
+) | {"reopen_count": 0}
+
+
+def forwarding_ctes(*, contact: str, first: int) -> str:
+    """CTEs that forward each row of the CTE ``contact`` (its tenant and id) as a ticket; SQL with parameters.
+
+    ``ticket``: the new ticket, from the parameters ``$first``… in the order of ``NEW_TICKET_COLUMNS``; then the
+    deadline watch's two rows and the first line of its history; and, if the parameters after those (a note's
+    id and body) are not null, the internal note it was forwarded with, by whoever forwarded it.
+    """
+    values = ", ".join(f"${first + index}::{kind}" for index, (_, kind) in enumerate(_NEW_TICKET))
+    note = first + len(_NEW_TICKET)
+    return f"""
+ticket AS (
+    INSERT INTO tickets (tenant_id, contact_id, {", ".join(NEW_TICKET_COLUMNS)})
+    SELECT {contact}.tenant_id, {contact}.id, {values} FROM {contact}
     RETURNING *
 ), watched AS (
     INSERT INTO deadline_watch (tenant_id, ticket_id, kind, at)
@@ -83,20 +115,15 @@ WITH ticket AS (
            jsonb_build_object('status', status, 'department_id', department_id, 'priority', priority,
                               'forwarded_at', forwarded_at, 'due_at', due_at, 'claimed_by', claimed_by)
       FROM ticket
-)
-SELECT * FROM ticket
-"""
+), note AS (
+    INSERT INTO ticket_notes (tenant_id, id, ticket_id, author, body, public)
+    SELECT tenant_id, ${note}::uuid, id, forwarded_by, ${note + 1}::text, false FROM ticket
+     WHERE ${note + 1}::text IS NOT NULL
+)"""
 
 
 def as_dict(record: Mapping[str, Any]) -> dict[str, Any]:
     return dict(record.items())
-
-
-async def insert(conn: TenantConnection, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Insert a forwarded ticket with its deadline watch and the history line of its forwarding."""
-    row = await conn.fetchrow(_INSERT, *(values.get(column) for column in _INSERTED))
-    assert row is not None
-    return as_dict(row)
 
 
 async def get(conn: TenantConnection, ticket_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any] | None:

@@ -53,36 +53,36 @@ async def _terms(conn: TenantConnection, at: datetime) -> TermsInForce:
     return terms
 
 
-async def forward(
-    conn: TenantConnection,
+def forwarded(
     identity: Identity,
+    tenant_id: str,
     values: Mapping[str, Any],
     *,
     terms: TermsInForce,
     forwarded_at: datetime,
-    events: list[CloudEvent],
-) -> dict[str, Any]:
-    """Open a ticket from ``values`` (contact, department, subject, topics…), due under ``terms``.
+    now: datetime,
+) -> tuple[dict[str, Any], CloudEvent]:
+    """A new ticket from ``values`` (contact, department, subject, topics…), due under ``terms``, and its event.
 
-    The ticket is watched for its warning and escalation and its history begins; its event is appended to
-    ``events``, for the caller to record with its own in one statement.
+    The row as it is to be stored (``now`` its first version's instant); the caller inserts it with its deadline
+    watch and the first line of its history (``repository.forwarding_ctes``) and records the event with them.
     """
     plan = deadline.schedule(terms.calendar, terms.rule, forwarded_at, lead=_lead())
-    ticket = await repository.insert(
-        conn,
-        {
-            **values,
-            "id": uuid.uuid4(),
-            "forwarded_at": forwarded_at,
-            "forwarded_by": identity.subject,
-            "contract_version": terms.contract_version,
-            "deadline_rule": terms.rule_label,
-            "due_at": plan.due_at,
-            "warn_at": plan.warn_at,
-        },
-    )
-    events.append(published.ticket_event(published.TICKET_FORWARDED, conn.tenant_id, ticket))
-    return ticket
+    ticket = {
+        **repository.UNTOUCHED,
+        **values,
+        "id": uuid.uuid4(),
+        "status": "forwarded",
+        "forwarded_at": forwarded_at,
+        "forwarded_by": identity.subject,
+        "contract_version": terms.contract_version,
+        "deadline_rule": terms.rule_label,
+        "due_at": plan.due_at.astimezone(UTC),
+        "warn_at": plan.warn_at.astimezone(UTC),
+        "version": 1,
+        "updated_at": now,
+    }
+    return ticket, published.ticket_event(published.TICKET_FORWARDED, tenant_id, ticket)
 
 
 async def get(conn: TenantConnection, ticket_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:

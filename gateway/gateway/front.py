@@ -228,8 +228,10 @@ class _Connection(asyncio.Protocol):
             self._url.decode("utf-8", "surrogateescape"),
             CIMultiDictProxy(
                 CIMultiDict(
-                    (name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
-                    for name, value in self._headers
+                    [
+                        (name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
+                        for name, value in self._headers
+                    ]
                 )
             ),
             body,
@@ -364,7 +366,7 @@ class _Connection(asyncio.Protocol):
     ) -> bytes:
         self._front.browser.decorate(headers, path, request.headers.get("Origin"))
         lines = [f"HTTP/1.1 {status} {reason or _phrase(status)}"]
-        lines.extend(f"{name}: {value}" for name, value in headers.items())
+        lines += [f"{name}: {value}" for name, value in headers.items()]
         if framing is not None:
             lines.append(framing)
         lines.append(f"Date: {self._front.date()}")

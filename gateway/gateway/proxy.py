@@ -50,6 +50,7 @@ log = logging.getLogger("gateway.proxy")
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 SMALL_BODY = 64 * 1024
+_LOCATED_PATHS = 4096
 # Only W3C trace context is taken from clients; their baggage would travel into every service.
 _CLIENT_TRACE = TraceContextTextMapPropagator()
 _tracer = trace.get_tracer("gateway")
@@ -206,6 +207,7 @@ class Proxy:
         self._latency = LatencyRecorder()
         self._session: aiohttp.ClientSession | None = None
         self._pools: dict[str, UpstreamPool] = {}
+        self._located: dict[str, tuple[RouteMatch | None, str, bool]] = {}
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -244,10 +246,20 @@ class Proxy:
         )
 
     def locate(self, path: str) -> tuple[RouteMatch | None, str, bool]:
-        """The route of a raw path, its label for metrics and spans, and whether the path is canonical."""
-        canonical = is_canonical(path)
-        match = self.routes.match(path) if canonical else None
-        return match, match.route.pattern if match is not None else "unmatched", canonical
+        """The route of a raw path, its label for metrics and spans, and whether the path is canonical.
+
+        Remembered per path (the same resources are asked for again and again); the memory is bounded by
+        starting over when full, so clients cannot grow it.
+        """
+        located = self._located.get(path)
+        if located is None:
+            canonical = is_canonical(path)
+            match = self.routes.match(path) if canonical else None
+            located = (match, match.route.pattern if match is not None else "unmatched", canonical)
+            if len(self._located) >= _LOCATED_PATHS:
+                self._located.clear()
+            self._located[path] = located
+        return located
 
     def body_limit(self, match: RouteMatch) -> int:
         """The request body limit on a matched path: the default, or the larger one its route names."""
@@ -363,7 +375,7 @@ class Proxy:
                 status=upstream.status,
                 request_id=rid,
             )
-        answer = client_response_headers(upstream.headers, upstream.header("Connection"))
+        answer = client_response_headers(upstream.headers, upstream.connection)
         answer[REQUEST_ID] = rid
         if limits:
             answer.extend(limits)

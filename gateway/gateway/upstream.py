@@ -44,13 +44,12 @@ class ReadTimeout(UpstreamError, TimeoutError):
 def encode_head(method: str, target: str, host: str, headers: Iterable[tuple[str, str]], framing: str) -> bytes:
     """The request line and headers; a line break in any of them is refused (no request smuggling)."""
     lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
-    for name, value in headers:
-        if name.lower() not in _FRAMING:
-            lines.append(f"{name}: {value}")
+    lines += [f"{name}: {value}" for name, value in headers if name.lower() not in _FRAMING]
     if framing:
         lines.append(framing)
     head = "\r\n".join(lines)
-    if head.count("\n") != len(lines) - 1 or head.count("\r") != len(lines) - 1:
+    breaks = len(lines) - 1
+    if head.count("\n") != breaks or head.count("\r") != breaks:
         raise ValueError("a request line, header name or value holds a line break")
     return (head + "\r\n\r\n").encode("latin-1")
 
@@ -58,31 +57,39 @@ def encode_head(method: str, target: str, host: str, headers: Iterable[tuple[str
 class UpstreamResponse:
     """An answer whose head has arrived; its body is read whole or streamed, then ``release()`` it."""
 
-    __slots__ = ("_connection", "headers", "reason", "status")
+    __slots__ = ("_connection", "connection", "content_length", "headers", "reason", "status")
 
-    def __init__(self, connection: _Connection, status: int, reason: str, headers: list[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        connection: _Connection,
+        status: int,
+        reason: str,
+        headers: list[tuple[str, str]],
+        content_length: int | None = None,
+        connection_header: str | None = None,
+    ) -> None:
         self._connection = connection
         self.status = status
         self.reason = reason
         self.headers = headers
-
-    @property
-    def content_length(self) -> int | None:
-        """The announced body length, if the service sent one."""
-        for name, value in self.headers:
-            if name.lower() == "content-length":
-                with contextlib.suppress(ValueError):
-                    return int(value)
-        return None
-
-    def header(self, name: str) -> str | None:
-        """The first value of header ``name`` (any case)."""
-        lowered = name.lower()
-        return next((value for key, value in self.headers if key.lower() == lowered), None)
+        # Found while the head was parsed: the announced body length, if the service sent one, and the
+        # first ``Connection`` header, whose tokens name more headers that end at this hop.
+        self.content_length = content_length
+        self.connection = connection_header
 
     async def read(self) -> bytes:
-        """The whole body."""
-        return b"".join([chunk async for chunk in self.chunks()])
+        """The whole body.
+
+        A small answer has mostly arrived with its head: then it is taken as it is, without the async
+        generator of ``chunks`` (each one costs the event loop's bookkeeping of async generators).
+        """
+        connection = self._connection
+        parts = connection.take_buffered()
+        while True:
+            chunk = await connection.next_chunk()
+            if chunk is None:
+                return b"".join(parts)
+            parts.append(chunk)
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The body as it arrives; raises ``UpstreamError`` if the service breaks off."""
@@ -109,6 +116,8 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self._head: asyncio.Future[UpstreamResponse] | None = None
         self._headers: list[tuple[str, str]] = []
+        self._length: int | None = None
+        self._connection_header: str | None = None
         self._reason = ""
         self._body: deque[bytes] = deque()
         self._buffered = 0
@@ -130,7 +139,8 @@ class _Connection(asyncio.Protocol):
         """Start a request (its head, and a small body with it); the future resolves with the answer's head."""
         assert self.transport is not None
         self._head = self._loop.create_future()
-        self._headers, self._reason, self._body, self._buffered = [], "", deque(), 0
+        self._headers, self._length, self._connection_header = [], None, None
+        self._reason, self._body, self._buffered = "", deque(), 0
         self._complete, self._error, self._no_body = False, None, no_body
         self.transport.write(head)
         self._arm_timer()
@@ -161,6 +171,17 @@ class _Connection(asyncio.Protocol):
         if not self.closed and self.transport is not None:
             self.transport.close()
         self.closed = True
+
+    def take_buffered(self) -> list[bytes]:
+        """What of the body has arrived and was not read yet, taken whole."""
+        parts = list(self._body)
+        self._body.clear()
+        self._buffered = 0
+        if self._paused and self.transport is not None:
+            self._paused = False
+            self.transport.resume_reading()
+            self._arm_timer()
+        return parts
 
     async def next_chunk(self) -> bytes | None:
         while not self._body:
@@ -218,16 +239,26 @@ class _Connection(asyncio.Protocol):
         self._reason = status.decode("latin-1")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        text = value.decode("latin-1")
+        size = len(name)
+        if size == 14 and self._length is None and name.lower() == b"content-length":
+            with contextlib.suppress(ValueError):
+                self._length = int(text)
+        elif size == 10 and self._connection_header is None and name.lower() == b"connection":
+            self._connection_header = text
+        self._headers.append((name.decode("latin-1"), text))
 
     def on_headers_complete(self) -> None:
         status = self._parser.get_status_code()
         if 100 <= status < 200:
-            self._headers = []
+            self._headers, self._length, self._connection_header = [], None, None
             return
         self._keep_alive = self._parser.should_keep_alive()
         if self._head is not None and not self._head.done():
-            self._head.set_result(UpstreamResponse(self, status, self._reason, self._headers))
+            response = UpstreamResponse(
+                self, status, self._reason, self._headers, self._length, self._connection_header
+            )
+            self._head.set_result(response)
         if self._no_body:
             # The parser cannot know that a HEAD answer has no body: end here, and do not reuse the connection.
             self._keep_alive = False

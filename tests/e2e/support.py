@@ -18,11 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
-import holidays
 import httpx
 
 from devstack import demo
@@ -30,28 +27,17 @@ from devstack.config import StackConfig, isolated_environment
 from devstack.errors import StartupFailed
 from devstack.processes import tail
 from devstack.progress import Progress
+from devstack.simulation.plan import TIME_ZONE, pick_day
+from devstack.simulation.profiles import DEMO_MUNICIPALITIES
+from devstack.simulation.report import used_days
 from devstack.stack import Stack
 from kit.testing.infra import scratch_dir
 
 T = TypeVar("T")
 
-BERLIN = ZoneInfo("Europe/Berlin")
+BERLIN = TIME_ZONE
 PROBLEM_JSON = "application/problem+json"
 PASSPORT = "99085001012000"
-# The demo's partners lie in Lower Saxony and North Rhine-Westphalia: a working day is one in both.
-STATES = ("NI", "NW")
-# Figures of a day are final once every deadline of that day has passed (decision B of the simulated day).
-DAYS_BACK = 14
-
-
-@cache
-def _holidays(state: str) -> holidays.HolidayBase:
-    return holidays.country_holidays("DE", subdiv=state)
-
-
-def working_day(day: date) -> bool:
-    """Monday to Friday and no public holiday in any state of the demo's municipalities."""
-    return day.weekday() < 5 and not any(day in _holidays(state) for state in STATES)
 
 
 @dataclass
@@ -106,25 +92,18 @@ class StackHandle:
         await asyncio.get_running_loop().run_in_executor(self.restarter, lambda: self.restart_nats(down_for=down_for))
 
     async def claim_day(self) -> date:
-        """A past working day no test of this session claimed and no call or contact was counted on yet.
-
-        The most recent such day at least ``DAYS_BACK`` days ago. A day the simulator played is not claimed,
-        and a claimed day that got calls is not the simulator's by default (it looks for days without any).
+        """A past working day of every demo municipality that no test of this session claimed and that has no
+        calls or contacts yet: the most recent at least 14 days back, as the simulator picks its days.
         """
-        today = datetime.now(BERLIN).date()
-        day = today - timedelta(days=DAYS_BACK)
-        async with self.client("operator") as operator:
-            while day > today - timedelta(days=DAYS_BACK + 366):
-                if working_day(day) and day not in self._claimed:
-                    period = {"from": day.isoformat(), "to": (day + timedelta(days=1)).isoformat()}
-                    answer = await operator.get("/v1/figures/kpis", params=period)
-                    assert answer.status_code == 200, answer.text
-                    total = answer.json()["total"]
-                    if total["offered"] == 0 and total["contacts"]["total"] == 0:
-                        self._claimed.add(day)
-                        return day
-                day -= timedelta(days=1)
-        raise AssertionError("no working day of the past year is free of calls and contacts")
+        today = datetime.now(TIME_ZONE).date()
+        tenants = tuple(m.tenant_id for m in DEMO_MUNICIPALITIES)
+        used = await used_days(
+            self.gateway_url, self.api_keys, tenants, start=today - timedelta(days=365), end=today + timedelta(days=1)
+        )
+        day = pick_day(today, used | self._claimed, quiet_days=1)
+        assert day is not None, "no working day of the past year is free of calls and contacts"
+        self._claimed.add(day)
+        return day
 
 
 @contextmanager

@@ -496,7 +496,7 @@ async def run_passes(
     gateway = aiohttp.ClientSession(endpoints.gateway_url)
 
     async def service(tenant: str, text: str) -> list[str]:
-        async with database.lean_transaction(tenant) as connection:
+        async with database.lean_transaction(tenant, first=search_service.PLANNED_ONCE) as connection:
             result = await search_service.search(connection, text, Filters(), limit=LIMIT)
         return [str(hit.id) for hit in result.items]
 

@@ -36,6 +36,6 @@ async def search_descriptions(
     more than the body; descriptions that solved the municipality's concerns at first contact rank higher.
     """
     filters = Filters(layer=layer, office_id=office, online=online)
-    async with scope.database.lean_transaction(scope.tenant_id) as connection:
+    async with scope.database.lean_transaction(scope.tenant_id, first=service.PLANNED_ONCE) as connection:
         result = await service.search(connection, q, filters, limit=limit)
     return SearchResults.model_validate(asdict(result))

@@ -96,9 +96,9 @@ def lexemes_to_look_up(words: Iterable[QueryWord]) -> list[str]:
     return list(wanted)
 
 
-def patterns(words: Iterable[QueryWord]) -> list[str]:
-    """``LIKE`` patterns for the known compounds of the words long enough to widen: as head, and as beginning."""
-    return [pattern for word in words if word.widens for pattern in (f"%{word.lexeme}", f"{word.lexeme}%")]
+def widened(words: Iterable[QueryWord]) -> list[str]:
+    """The lexemes of the words long enough to widen to the known compounds they begin or are the head of."""
+    return [word.lexeme for word in words if word.widens]
 
 
 def compounds_of(words: Iterable[QueryWord], found: dict[str, int]) -> dict[str, tuple[str, ...]]:

@@ -117,33 +117,57 @@ async def add_own_terms(session: TenantSession, terms: Mapping[str, int]) -> Non
     )
 
 
-# The tenant's vocabulary: the shared one (through its indexes) and its own (row-level security keeps
-# other tenants' out, and lets no index but the primary key help: one pass over the tenant's lexemes).
+# The tenant's vocabulary: the shared one through its trigram index (``LIKE``), and its own (under row-level
+# security) through B-trees: compounds a word begins in a range of the lexemes, those it ends in a range
+# of the lexemes spelled backwards. Ranges are compared byte by byte (``COLLATE "C"``); U+10FFFF sorts
+# after every character a lexeme can continue with. ``OFFSET 0`` keeps each range a subquery of its own:
+# joined to the words, its bounds would be expressions of another table's columns, which row-level
+# security does not let reach the index (``||`` is not leakproof).
 _VOCABULARY = """
 SELECT term, documents FROM base_search_terms WHERE term = ANY($1::text[])
 UNION ALL
 SELECT c.term, c.documents
-FROM unnest($2::text[]) AS p(pattern)
+FROM unnest($2::text[]) AS w(lexeme)
+CROSS JOIN LATERAL (VALUES (w.lexeme || '%'), ('%' || w.lexeme)) AS p(pattern)
 CROSS JOIN LATERAL (
     SELECT term, documents FROM base_search_terms WHERE term LIKE p.pattern ORDER BY documents DESC LIMIT $3
 ) c
-UNION ALL
-SELECT term, documents FROM tenant_search_terms WHERE term = ANY($1::text[]) OR term LIKE ANY($2::text[])
+UNION ALL (
+    SELECT term, documents FROM tenant_search_terms WHERE term = ANY($1::text[])
+    UNION
+    SELECT t.term, t.documents
+    FROM unnest($2::text[]) AS w(lexeme)
+    CROSS JOIN LATERAL (
+        SELECT term, documents FROM tenant_search_terms
+        WHERE term COLLATE "C" >= w.lexeme AND term COLLATE "C" < w.lexeme || U&'\\+10FFFF'
+        OFFSET 0
+    ) t
+    UNION
+    SELECT t.term, t.documents
+    FROM unnest($2::text[]) AS w(lexeme)
+    CROSS JOIN LATERAL (
+        SELECT term, documents FROM tenant_search_terms
+        WHERE reversed COLLATE "C" >= reverse(w.lexeme) AND reversed COLLATE "C" < reverse(w.lexeme) || U&'\\+10FFFF'
+        OFFSET 0
+    ) t
+)
 """
 
 
 async def vocabulary(
-    connection: TenantConnection, lexemes: Sequence[str], patterns: Sequence[str], *, widest: int
+    connection: TenantConnection, lexemes: Sequence[str], widened: Sequence[str], *, widest: int
 ) -> dict[str, int]:
-    """The known lexemes among ``lexemes`` and those ``LIKE`` a pattern (the ``widest`` most common shared
-    ones per pattern), with the entries they stand in."""
-    rows = await connection.fetch(_VOCABULARY, list(lexemes), list(patterns), widest)
+    """The known lexemes among ``lexemes`` and those a ``widened`` lexeme begins or ends (of the shared ones,
+    the ``widest`` most common each way), with the entries they stand in."""
+    rows = await connection.fetch(_VOCABULARY, list(lexemes), list(widened), widest)
     found: dict[str, int] = {}
     for term, documents in rows:
         found[term] = found.get(term, 0) + documents
     return found
 
 
+# Candidates for typos: the shared lexemes through the trigram index (``%``); the tenant's own through their
+# trigrams, by equality. A lexeme at least ``$3`` alike shares at least ``$3`` of the word's trigrams.
 _SIMILAR = """
 SELECT w.term AS lexeme, s.term
 FROM unnest($1::text[]) AS w(term)
@@ -151,7 +175,10 @@ CROSS JOIN LATERAL (
     SELECT term, similarity(term, w.term) AS likeness FROM (
         SELECT term FROM base_search_terms WHERE term % w.term
         UNION
-        SELECT term FROM tenant_search_terms WHERE term % w.term
+        SELECT g.term FROM tenant_search_term_trigrams g
+        WHERE g.trigram = ANY(show_trgm(w.term))
+        GROUP BY g.term
+        HAVING count(*) >= $3::real * cardinality(show_trgm(w.term))
     ) candidates
     ORDER BY likeness DESC, term
     LIMIT $2
@@ -189,9 +216,9 @@ supplements AS MATERIALIZED (
 candidates AS (
     SELECT p.description_id
     FROM unnest($6::text[], $7::integer[]) AS w(lexeme, word)
-    JOIN tenant_search_postings p ON p.lexeme = w.lexeme
+    JOIN tenant_search_postings p ON p.lexeme = w.lexeme{in_summary}
     GROUP BY p.description_id
-    HAVING count(DISTINCT w.word) >= $8
+    HAVING bit_or(1 << w.word) & $8 = $8
 ),
 hits AS (
     SELECT e.description_id, 'local' AS layer, e.{column} AS document, e.online
@@ -234,19 +261,20 @@ ORDER BY r.score DESC, r.description_id
 """
 # Summaries first (name, synonyms, teaser), the whole text when they answer too little.
 _FIND_IN = {
-    column: _FIND.format(column=column, weights=_WEIGHTS, usage_boost=_USAGE_BOOST)
-    for column in ("summary", "document")
+    column: _FIND.format(column=column, in_summary=in_summary, weights=_WEIGHTS, usage_boost=_USAGE_BOOST)
+    for column, in_summary in (("summary", " AND p.in_summary"), ("document", ""))
 }
 
 
 @dataclass(frozen=True)
 class Query:
-    """A ``tsquery``, and the lexemes of each word it asks for (by the word's number) with how many words
-    a description must hold to be tested against it: the tenant's own entries are found through these."""
+    """A ``tsquery``, and the lexemes of each word it asks for (by the word's number) with the words a
+    description must hold to be tested against it, as bits by number: the tenant's own entries are found
+    through these."""
 
     text: str
     lexemes: Sequence[tuple[str, int]]
-    words_needed: int
+    required_words: int
 
 
 async def find(
@@ -268,7 +296,7 @@ async def find(
         limit,
         [lexeme for lexeme, _ in query.lexemes],
         [word for _, word in query.lexemes],
-        query.words_needed,
+        query.required_words,
     )
     return [{**row, "content": _json(row["content"]), "supplement": _json(row["supplement"])} for row in rows]
 

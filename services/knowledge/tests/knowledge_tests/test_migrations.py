@@ -23,6 +23,7 @@ TABLES = [
     "tenant_descriptions",
     "tenant_search_entries",
     "tenant_search_postings",
+    "tenant_search_term_trigrams",
     "tenant_search_terms",
 ]
 # The shared base belongs to no tenant; every tenant reads it.

@@ -87,6 +87,24 @@ async def test_a_tenants_own_descriptions_are_found_only_in_that_tenant(
     assert across.status_code == 404
 
 
+async def test_a_tenants_own_words_widen_and_are_corrected_only_in_that_tenant(
+    client: httpx.AsyncClient, keys: SigningKeys
+) -> None:
+    lake = _description("Seebadkarte Alfsee", "Die Seebadkarte für den Alfsee gilt von Mai bis September.")
+    await published(client, f"{ARTLAND}/descriptions", lake, editor(keys, "artland"))
+
+    # The compound a word begins, the compound it ends, and a typo: all from Artland's own vocabulary.
+    for query in ("Seebad", "Karte", "Seebadkatre"):
+        assert _names(await _search(client, keys, query)) == ["Seebadkarte Alfsee"], query
+    assert (await _search(client, keys, "Seebadkatre"))["corrections"] == [
+        {"written": "seebadkatre", "searched_for": "seebadkart"}
+    ]
+    for query in ("Seebad", "Karte", "Seebadkatre"):
+        other = await client.get(f"{MUENCHEN}/search", params={"q": query}, headers=agent(keys, "muenchen"))
+        assert other.json()["items"] == [], query
+        assert other.json()["corrections"] == [], query
+
+
 async def test_a_supplement_is_found_in_its_tenant_only_and_archiving_takes_a_description_out(
     client: httpx.AsyncClient, keys: SigningKeys
 ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from knowledge.search.analysis import document, lexemes, vocabulary, weighted_fields
-from knowledge.search.query import Vocabulary, alternatives, compounds_of, parse, patterns, tsquery, unknown
+from knowledge.search.query import Vocabulary, alternatives, compounds_of, parse, tsquery, unknown, widened
 from knowledge.search.snippet import Matcher, highlight, snippet
 
 
@@ -95,7 +95,7 @@ def test_a_word_widens_to_its_most_common_compounds_only() -> None:
     found = {"hund": 9, "hundesteu": 5, "hundeanmeld": 2, "schaferhund": 1, "hunt": 4, "perso": 1, "person": 50}
 
     assert compounds_of(words, found) == {"hund": ("hundesteu", "hundeanmeld", "schaferhund")}
-    assert patterns(words) == ["%hund", "hund%", "%perso", "perso%"]
+    assert widened(words) == ["hund", "perso"]
 
 
 def test_the_matcher_marks_the_words_of_the_lexemes_found() -> None:

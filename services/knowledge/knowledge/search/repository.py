@@ -208,39 +208,40 @@ _WEIGHTS = "{0.1, 0.3, 0.7, 1.0}"
 # A description that solved concerns at first contact for the tenant ranks higher, less and less so.
 _USAGE_BOOST = 0.2
 
-_FIND = """
-WITH q AS (SELECT $1::tsquery AS q),
-supplements AS MATERIALIZED (
-    SELECT description_id, {column} AS document, online FROM tenant_search_entries WHERE supplement
-),
-candidates AS (
+# The best $5 descriptions answering the query in one column of the entries (the summary or the
+# whole document), those of the tenant's own found through its postings. ``gate`` is a condition that
+# does not depend on the rows: where it is false, PostgreSQL reads none of them.
+_BEST_IN_COLUMN = """
+{name}_candidates AS (
     SELECT p.description_id
     FROM unnest($6::text[], $7::integer[]) AS w(lexeme, word)
     JOIN tenant_search_postings p ON p.lexeme = w.lexeme{in_summary}
+    WHERE {gate}
     GROUP BY p.description_id
     HAVING bit_or(1 << w.word) & $8 = $8
 ),
-hits AS (
+{name}_hits AS (
     SELECT e.description_id, 'local' AS layer, e.{column} AS document, e.online
-    FROM candidates c
+    FROM {name}_candidates c
     JOIN tenant_search_entries e ON e.description_id = c.description_id
     CROSS JOIN q
     WHERE NOT e.supplement AND e.{column} @@ q.q
     UNION ALL
     SELECT b.description_id, 'shared', b.{column}, b.online
     FROM base_search_entries b, q
-    WHERE b.{column} @@ q.q AND NOT EXISTS (SELECT 1 FROM supplements s WHERE s.description_id = b.description_id)
+    WHERE {gate} AND b.{column} @@ q.q
+      AND NOT EXISTS (SELECT 1 FROM supplements s WHERE s.description_id = b.description_id)
     UNION ALL
-    SELECT b.description_id, 'shared', b.{column} || s.document, b.online OR s.online
+    SELECT b.description_id, 'shared', b.{column} || s.{column}, b.online OR s.online
     FROM supplements s CROSS JOIN q
     JOIN base_search_entries b ON b.description_id = s.description_id
-    WHERE (b.{column} || s.document) @@ q.q
+    WHERE {gate} AND (b.{column} || s.{column}) @@ q.q
 ),
-ranked AS (
+{name} AS MATERIALIZED (
     SELECT h.description_id, h.layer,
            ts_rank_cd('{weights}', h.document, q.q, 1)
                * (1 + {usage_boost} * ln(1 + coalesce(u.solved_at_first_contact, 0))) AS score
-    FROM hits h CROSS JOIN q
+    FROM {name}_hits h CROSS JOIN q
     LEFT JOIN description_usage u ON u.description_id = h.description_id
     WHERE ($2::text IS NULL OR h.layer = $2::text)
       AND ($3::boolean IS NULL OR h.online = $3::boolean)
@@ -248,6 +249,38 @@ ranked AS (
             SELECT r.description_id FROM responsibilities r WHERE r.office_id = $4::uuid))
     ORDER BY score DESC, h.description_id
     LIMIT $5
+)"""
+_ENOUGH_IN_SUMMARIES = "(SELECT count(*) FROM in_summaries) = $5"
+_IN_SUMMARIES = _BEST_IN_COLUMN.format(
+    name="in_summaries",
+    column="summary",
+    in_summary=" AND p.in_summary",
+    gate="true",
+    weights=_WEIGHTS,
+    usage_boost=_USAGE_BOOST,
+)
+_IN_DOCUMENTS = _BEST_IN_COLUMN.format(
+    name="in_documents",
+    column="document",
+    in_summary="",
+    gate=f"NOT {_ENOUGH_IN_SUMMARIES}",
+    weights=_WEIGHTS,
+    usage_boost=_USAGE_BOOST,
+)
+# Summaries first (name, synonyms, teaser); the whole text only when they answer too little. A common word
+# stands in thousands of texts, and ranking them all costs more than the rest of a search, while those
+# with it in their name, synonyms or teaser rank first anyway.
+_FIND = f"""
+WITH q AS (SELECT $1::tsquery AS q),
+supplements AS MATERIALIZED (
+    SELECT description_id, summary, document, online FROM tenant_search_entries WHERE supplement
+),
+{_IN_SUMMARIES},
+{_IN_DOCUMENTS},
+ranked AS (
+    SELECT * FROM in_summaries WHERE {_ENOUGH_IN_SUMMARIES}
+    UNION ALL
+    SELECT * FROM in_documents
 )
 SELECT r.description_id AS id, r.layer, r.score,
        coalesce(b.leika_key, d.leika_key) AS leika_key,
@@ -259,11 +292,6 @@ LEFT JOIN tenant_descriptions s ON r.layer = 'shared' AND s.base_id = r.descript
 LEFT JOIN tenant_descriptions d ON r.layer = 'local' AND d.id = r.description_id
 ORDER BY r.score DESC, r.description_id
 """
-# Summaries first (name, synonyms, teaser), the whole text when they answer too little.
-_FIND_IN = {
-    column: _FIND.format(column=column, in_summary=in_summary, weights=_WEIGHTS, usage_boost=_USAGE_BOOST)
-    for column, in_summary in (("summary", " AND p.in_summary"), ("document", ""))
-}
 
 
 @dataclass(frozen=True)
@@ -277,18 +305,14 @@ class Query:
     required_words: int
 
 
-async def find(
-    connection: TenantConnection, query: Query, filters: Filters, *, limit: int, summaries: bool = False
-) -> list[dict[str, Any]]:
+async def find(connection: TenantConnection, query: Query, filters: Filters, *, limit: int) -> list[dict[str, Any]]:
     """The best ``limit`` descriptions the connection's tenant sees for ``query``, best first: id, layer, score,
     LeiKa key, and the published content with the tenant's published supplement of a shared one.
 
-    ``summaries`` looks only at names, synonyms and teasers: a fraction of the text, and the part that
-    ranks highest anyway.
+    In the names, synonyms and teasers if ``limit`` of them answer the query, else in the whole texts.
     """
-    statement = _FIND_IN["summary" if summaries else "document"]
     rows = await connection.fetch(
-        statement,
+        _FIND,
         query.text,
         filters.layer,
         filters.online,

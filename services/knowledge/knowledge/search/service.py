@@ -133,20 +133,6 @@ def _query(choices: list[Alternatives], *, every_word: bool) -> repository.Query
     return repository.Query(query.tsquery(choices, every_word=every_word), lexemes, required)
 
 
-async def _find(
-    connection: TenantConnection, tsquery: repository.Query, filters: Filters, *, limit: int
-) -> list[dict[str, Any]]:
-    """Descriptions whose name, synonyms or teaser answer the query, if there are enough; else in the whole text.
-
-    A common word stands in thousands of texts; ranking them all costs more than the rest of a search,
-    and those that have it in their name, synonyms or teaser would rank first anyway.
-    """
-    found = await repository.find(connection, tsquery, filters, limit=limit, summaries=True)
-    if len(found) == limit:
-        return found
-    return await repository.find(connection, tsquery, filters, limit=limit)
-
-
 async def search(connection: TenantConnection, text: str, filters: Filters, *, limit: int) -> Result:
     """The published descriptions of the tenant (its own and the shared ones) that best answer ``text``.
 
@@ -168,10 +154,10 @@ async def search(connection: TenantConnection, text: str, filters: Filters, *, l
     if not choices:
         return Result(items=[], ignored=ignored)
     every_word = True
-    found = await _find(connection, _query(choices, every_word=True), filters, limit=limit)
+    found = await repository.find(connection, _query(choices, every_word=True), filters, limit=limit)
     if not found and len(choices) > 1:
         every_word = False
-        found = await _find(connection, _query(choices, every_word=False), filters, limit=limit)
+        found = await repository.find(connection, _query(choices, every_word=False), filters, limit=limit)
     matcher = Matcher(frozenset().union(*(choice.exact for choice in choices)), words=len(choices))
     hits = [_hit(row, matcher) for row in found]
     corrections = [

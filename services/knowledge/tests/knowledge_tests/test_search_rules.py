@@ -102,3 +102,53 @@ def test_the_matcher_marks_the_words_of_the_lexemes_found() -> None:
     matcher = Matcher(frozenset({"hundesteu"}))
 
     assert highlight("Hundesteuer und Katzen", matcher) == "<mark>Hundesteuer</mark> und Katzen"
+
+
+def test_a_passage_with_more_distinct_words_wins_and_the_same_word_in_any_case_counts_once() -> None:
+    matcher = Matcher(frozenset({"hund"}), words=2)
+
+    found = snippet({"modules": {"full_text": "Hund hund HUND a b c d e f Hund Hunde g"}}, matcher, size=5)
+    tied = snippet({"modules": {"full_text": "Hund hund HUND a b c d e f Hund HUND g"}}, matcher, size=5)
+
+    assert found == "… d e f <mark>Hund</mark> <mark>Hunde</mark> …"
+    assert tied == "<mark>Hund</mark> <mark>hund</mark> <mark>HUND</mark> a b …"
+
+
+def test_a_later_text_gives_the_snippet_only_when_it_matches_better() -> None:
+    content = {"modules": {"notes": "Die Steuer.", "teaser": "Eine Steuer.", "full_text": "Steuer für den Hund."}}
+
+    assert snippet(content, Matcher(frozenset({"steu"}), words=5)) == "Eine <mark>Steuer</mark>."
+    assert snippet(content, Matcher(frozenset({"hund", "steu"}), words=3)) == (
+        "<mark>Steuer</mark> für den <mark>Hund</mark>."
+    )
+
+
+def test_a_passage_with_every_word_of_the_query_ends_the_search() -> None:
+    content = {"modules": {"teaser": "Ein Hund.", "full_text": "Hund, Hunde und Hundes."}}
+
+    assert snippet(content, Matcher(frozenset({"hund"}), words=1)) == "Ein <mark>Hund</mark>."
+    assert snippet(content, Matcher(frozenset({"hund"}), words=2)) == (
+        "<mark>Hund</mark>, <mark>Hunde</mark> und <mark>Hundes</mark>."
+    )
+
+
+def test_without_a_match_the_first_text_opens_the_snippet_and_without_a_text_there_is_none() -> None:
+    matcher = Matcher(frozenset({"hund"}))
+    long_text = " ".join(f"Satz{number}." for number in range(40))
+
+    assert snippet({"modules": {"teaser": "Nichts & so.", "full_text": "Ein Hund."}}, Matcher(frozenset())) == (
+        "Nichts &amp; so."
+    )
+    assert snippet({"modules": {"full_text": long_text}}, matcher, size=3) == "Satz0. Satz1. Satz2 …"
+    assert snippet({"modules": {"teaser": ""}}, matcher) == ""
+    assert snippet({"modules": {}}, matcher) is None
+    assert snippet({}, matcher) is None
+
+
+def test_the_text_between_marks_is_escaped() -> None:
+    matcher = Matcher(frozenset({"hund", "hundesteu"}))
+
+    assert highlight('Hunde & "Hundesteuer" <Hund>', matcher) == (
+        "<mark>Hunde</mark> &amp; &quot;<mark>Hundesteuer</mark>&quot; &lt;<mark>Hund</mark>&gt;"
+    )
+    assert snippet({"modules": {"teaser": "&lt; 'Hund'"}}, matcher) == "&amp;lt; &#x27;<mark>Hund</mark>&#x27;"

@@ -30,6 +30,8 @@ WIDENED_PER_WORD = 6
 _MIN_MODIFIER = 3
 _MIN_HEAD = 4
 _LINKS = ("es", "en", "s", "n", "e")
+# A word standing in more entries than this is left to the full-text match when finding candidates.
+COMMON_WORD_ENTRIES = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,8 @@ class Vocabulary:
     compounds: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # For a lexeme the vocabulary does not know, the known ones most like it, best first.
     similar: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # For the lexemes found, how many entries hold each.
+    frequency: dict[str, int] = field(default_factory=dict)
 
 
 def _splits(word: str) -> tuple[tuple[str, str], ...]:
@@ -172,6 +176,22 @@ def alternatives(word: QueryWord, vocabulary: Vocabulary) -> Alternatives | None
         exact.update(similar)
         operands = [_quoted(lexeme) for lexeme in similar]
     return Alternatives(word, tuple(operands), frozenset(exact), corrected)
+
+
+def narrowing(choices: list[Alternatives], vocabulary: Vocabulary) -> list[Alternatives]:
+    """The words through whose postings the descriptions worth testing are found: all but the common ones.
+
+    A description holding every word is found through any of them; reading the postings of a word in
+    thousands of entries costs more than testing the few more descriptions left without it. Only if
+    every word is that common is the rarest one read. A word the vocabulary gives no count for (a
+    corrected typo) counts as rare.
+    """
+
+    def entries(choice: Alternatives) -> int:
+        return sum(vocabulary.frequency.get(lexeme, 0) for lexeme in choice.exact)
+
+    narrow = [choice for choice in choices if entries(choice) <= COMMON_WORD_ENTRIES]
+    return narrow or [min(choices, key=entries)]
 
 
 def tsquery(choices: Iterable[Alternatives], *, every_word: bool) -> str:

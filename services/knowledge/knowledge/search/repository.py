@@ -296,9 +296,8 @@ ORDER BY r.score DESC, r.description_id
 
 @dataclass(frozen=True)
 class Query:
-    """A ``tsquery``, and the lexemes of each word it asks for (by the word's number) with the words a
-    description must hold to be tested against it, as bits by number: the tenant's own entries are found
-    through these."""
+    """A ``tsquery``; lexemes by the number of their word, and the words a description must hold (bits by
+    number) to be tested against it: the tenant's own entries are found through these."""
 
     text: str
     lexemes: Sequence[tuple[str, int]]

@@ -103,14 +103,14 @@ class Result:
 async def _vocabulary(connection: TenantConnection, words: list[query.QueryWord]) -> Vocabulary:
     lexemes = query.lexemes_to_look_up(words)
     found = await repository.vocabulary(connection, lexemes, query.widened(words), widest=_WIDEST_PER_PATTERN)
-    vocabulary = Vocabulary(frozenset(found.keys() & set(lexemes)), query.compounds_of(words, found))
+    vocabulary = Vocabulary(frozenset(found.keys() & set(lexemes)), query.compounds_of(words, found), frequency=found)
     unknown = query.unknown(words, vocabulary)
     if not unknown:
         return vocabulary
     similar: dict[str, tuple[str, ...]] = {}
     for lexeme, term in await repository.similar(connection, unknown, limit=_SIMILAR_PER_WORD, least=_LEAST_LIKENESS):
         similar[lexeme] = (*similar.get(lexeme, ()), term)
-    return Vocabulary(vocabulary.known, vocabulary.compounds, similar)
+    return Vocabulary(vocabulary.known, vocabulary.compounds, similar, found)
 
 
 def _hit(row: dict[str, Any], matcher: Matcher) -> Hit:
@@ -127,9 +127,11 @@ def _hit(row: dict[str, Any], matcher: Matcher) -> Hit:
     )
 
 
-def _query(choices: list[Alternatives], *, every_word: bool) -> repository.Query:
-    lexemes = [(lexeme, number) for number, choice in enumerate(choices) for lexeme in sorted(choice.exact)]
-    required = (1 << len(choices)) - 1 if every_word else 0
+def _query(choices: list[Alternatives], vocabulary: Vocabulary, *, every_word: bool) -> repository.Query:
+    """The query, and the lexemes (by word) through which the tenant's descriptions to test are found."""
+    tested = query.narrowing(choices, vocabulary) if every_word else choices
+    lexemes = [(lexeme, number) for number, choice in enumerate(tested) for lexeme in sorted(choice.exact)]
+    required = (1 << len(tested)) - 1 if every_word else 0
     return repository.Query(query.tsquery(choices, every_word=every_word), lexemes, required)
 
 
@@ -154,10 +156,10 @@ async def search(connection: TenantConnection, text: str, filters: Filters, *, l
     if not choices:
         return Result(items=[], ignored=ignored)
     every_word = True
-    found = await repository.find(connection, _query(choices, every_word=True), filters, limit=limit)
+    found = await repository.find(connection, _query(choices, vocabulary, every_word=True), filters, limit=limit)
     if not found and len(choices) > 1:
         every_word = False
-        found = await repository.find(connection, _query(choices, every_word=False), filters, limit=limit)
+        found = await repository.find(connection, _query(choices, vocabulary, every_word=False), filters, limit=limit)
     matcher = Matcher(frozenset().union(*(choice.exact for choice in choices)), words=len(choices))
     hits = [_hit(row, matcher) for row in found]
     corrections = [

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from knowledge.search.analysis import document, lexemes, vocabulary, weighted_fields
-from knowledge.search.query import Vocabulary, alternatives, compounds_of, parse, tsquery, unknown, widened
+from knowledge.search.query import (
+    COMMON_WORD_ENTRIES,
+    Vocabulary,
+    alternatives,
+    compounds_of,
+    narrowing,
+    parse,
+    tsquery,
+    unknown,
+    widened,
+)
 from knowledge.search.snippet import Matcher, highlight, snippet
 
 
@@ -70,6 +80,19 @@ def test_any_word_is_enough_when_every_word_finds_nothing() -> None:
     choices = [choice for word in parse("Hund Steuer") if (choice := alternatives(word, vocabulary))]
 
     assert tsquery(choices, every_word=False) == "('hund') | ('steu')"
+
+
+def test_candidates_are_found_through_all_but_the_common_words() -> None:
+    common, rare = COMMON_WORD_ENTRIES + 1, 12
+    vocabulary = Vocabulary(
+        known=frozenset({"antrag", "wohngeld", "meld"}), frequency={"antrag": common, "wohngeld": rare, "meld": common}
+    )
+    choices = [choice for word in parse("Antrag Wohngeld melden") if (choice := alternatives(word, vocabulary))]
+
+    assert [choice.word.lexeme for choice in narrowing(choices, vocabulary)] == ["wohngeld"]
+    # Only common words: the rarest of them.
+    both_common = Vocabulary(known=vocabulary.known, frequency={"antrag": common + 5, "meld": common})
+    assert [choice.word.lexeme for choice in narrowing(choices[::2], both_common)] == ["meld"]
 
 
 def test_the_snippet_is_the_passage_with_the_most_matches_escaped_and_marked() -> None:

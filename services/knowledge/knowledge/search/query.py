@@ -123,15 +123,24 @@ def compounds_of(words: Iterable[QueryWord], found: dict[str, int]) -> dict[str,
     return compounds
 
 
+def _nothing_of_its_own(word: QueryWord, vocabulary: Vocabulary) -> bool:
+    """Whether the vocabulary knows neither the word, nor a compound of it, nor a synonym."""
+    return (
+        word.lexeme not in vocabulary.known
+        and not vocabulary.compounds.get(word.lexeme)
+        and not (word.synonyms & vocabulary.known)
+    )
+
+
 def unknown(words: Iterable[QueryWord], vocabulary: Vocabulary) -> list[str]:
     """Lexemes the vocabulary neither knows, nor finds in compounds, nor can split: candidates for typos."""
+    return [word.lexeme for word in words if _nothing_of_its_own(word, vocabulary) and _split(word, vocabulary) is None]
+
+
+def split_only(words: Iterable[QueryWord], vocabulary: Vocabulary) -> list[str]:
+    """Lexemes of words matched only through the known parts they split into, nothing of their own."""
     return [
-        word.lexeme
-        for word in words
-        if word.lexeme not in vocabulary.known
-        and not vocabulary.compounds.get(word.lexeme)
-        and _split(word, vocabulary) is None
-        and not (word.synonyms & vocabulary.known)
+        word.lexeme for word in words if _nothing_of_its_own(word, vocabulary) and _split(word, vocabulary) is not None
     ]
 
 
@@ -157,16 +166,20 @@ def _quoted(lexeme: str) -> str:
     return f"'{lexeme}'"
 
 
-def alternatives(word: QueryWord, vocabulary: Vocabulary) -> Alternatives | None:
-    """The word's alternatives, or None if nothing in the vocabulary could match it."""
+def alternatives(word: QueryWord, vocabulary: Vocabulary, *, split: bool = True) -> Alternatives | None:
+    """The word's alternatives, or None if nothing in the vocabulary could match it.
+
+    ``split``: whether the known parts of a compound may stand for it; without, an unknown word is
+    corrected to the known ones most like it.
+    """
     exact = {word.lexeme} if word.lexeme in vocabulary.known else set()
     exact |= word.synonyms & vocabulary.known
     exact.update(vocabulary.compounds.get(word.lexeme, ()))
     operands = [_quoted(lexeme) for lexeme in sorted(exact)]
-    split = _split(word, vocabulary)
-    if split is not None:
-        operands.append(f"({_quoted(split[0])} & {_quoted(split[1])})")
-        exact.update(split)
+    parts = _split(word, vocabulary) if split else None
+    if parts is not None:
+        operands.append(f"({_quoted(parts[0])} & {_quoted(parts[1])})")
+        exact.update(parts)
     corrected = None
     if not operands:
         similar = vocabulary.similar.get(word.lexeme, ())

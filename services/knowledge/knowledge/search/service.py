@@ -104,13 +104,17 @@ async def _vocabulary(connection: TenantConnection, words: list[query.QueryWord]
     lexemes = query.lexemes_to_look_up(words)
     found = await repository.vocabulary(connection, lexemes, query.widened(words), widest=_WIDEST_PER_PATTERN)
     vocabulary = Vocabulary(frozenset(found.keys() & set(lexemes)), query.compounds_of(words, found), frequency=found)
-    unknown = query.unknown(words, vocabulary)
-    if not unknown:
+    return await _with_similar(connection, vocabulary, query.unknown(words, vocabulary))
+
+
+async def _with_similar(connection: TenantConnection, vocabulary: Vocabulary, lexemes: list[str]) -> Vocabulary:
+    """The vocabulary, told the known lexemes most like each of ``lexemes`` (typos)."""
+    if not lexemes:
         return vocabulary
-    similar: dict[str, tuple[str, ...]] = {}
-    for lexeme, term in await repository.similar(connection, unknown, limit=_SIMILAR_PER_WORD, least=_LEAST_LIKENESS):
+    similar = dict(vocabulary.similar)
+    for lexeme, term in await repository.similar(connection, lexemes, limit=_SIMILAR_PER_WORD, least=_LEAST_LIKENESS):
         similar[lexeme] = (*similar.get(lexeme, ()), term)
-    return Vocabulary(vocabulary.known, vocabulary.compounds, similar, found)
+    return Vocabulary(vocabulary.known, vocabulary.compounds, similar, vocabulary.frequency)
 
 
 def _hit(row: dict[str, Any], matcher: Matcher) -> Hit:
@@ -135,6 +139,31 @@ def _query(choices: list[Alternatives], vocabulary: Vocabulary, *, every_word: b
     return repository.Query(query.tsquery(choices, every_word=every_word), lexemes, required)
 
 
+def _choices(
+    words: list[query.QueryWord], vocabulary: Vocabulary, *, unsplit: frozenset[str] = frozenset()
+) -> tuple[list[Alternatives], list[str]]:
+    """Each word's alternatives, and the words written that nothing could match."""
+    choices: list[Alternatives] = []
+    ignored: list[str] = []
+    for word in words:
+        choice = query.alternatives(word, vocabulary, split=word.lexeme not in unsplit)
+        if choice is None:
+            ignored.append(word.written)
+        else:
+            choices.append(choice)
+    return choices, ignored
+
+
+async def _find(
+    connection: TenantConnection, choices: list[Alternatives], vocabulary: Vocabulary, filters: Filters, *, limit: int
+) -> tuple[list[dict[str, Any]], bool]:
+    """The hits holding every word, else those holding any word; and whether they hold every word."""
+    found = await repository.find(connection, _query(choices, vocabulary, every_word=True), filters, limit=limit)
+    if found or len(choices) == 1:
+        return found, True
+    return await repository.find(connection, _query(choices, vocabulary, every_word=False), filters, limit=limit), False
+
+
 async def search(connection: TenantConnection, text: str, filters: Filters, *, limit: int) -> Result:
     """The published descriptions of the tenant (its own and the shared ones) that best answer ``text``.
 
@@ -145,21 +174,17 @@ async def search(connection: TenantConnection, text: str, filters: Filters, *, l
     if not words:
         return Result(items=[])
     vocabulary = await _vocabulary(connection, words)
-    choices: list[Alternatives] = []
-    ignored: list[str] = []
-    for word in words:
-        choice = query.alternatives(word, vocabulary)
-        if choice is None:
-            ignored.append(word.written)
-        else:
-            choices.append(choice)
+    choices, ignored = _choices(words, vocabulary)
     if not choices:
         return Result(items=[], ignored=ignored)
-    every_word = True
-    found = await repository.find(connection, _query(choices, vocabulary, every_word=True), filters, limit=limit)
-    if not found and len(choices) > 1:
-        every_word = False
-        found = await repository.find(connection, _query(choices, vocabulary, every_word=False), filters, limit=limit)
+    found, every_word = await _find(connection, choices, vocabulary, filters, limit=limit)
+    unsplit = query.split_only(words, vocabulary)
+    if not found and unsplit:
+        # Known parts that no description holds together: the word may be a typo of a known one ("Wohngelt").
+        vocabulary = await _with_similar(connection, vocabulary, unsplit)
+        choices, ignored = _choices(words, vocabulary, unsplit=frozenset(unsplit))
+        if choices:
+            found, every_word = await _find(connection, choices, vocabulary, filters, limit=limit)
     matcher = Matcher(frozenset().union(*(choice.exact for choice in choices)), words=len(choices))
     hits = [_hit(row, matcher) for row in found]
     corrections = [

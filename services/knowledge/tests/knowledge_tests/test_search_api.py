@@ -65,6 +65,22 @@ async def test_callers_words_find_the_shared_descriptions(client: httpx.AsyncCli
     assert typo["corrections"] == [{"written": "persnalausweis", "searched_for": "personalausweis"}]
 
 
+async def test_a_typo_whose_parts_are_known_words_is_corrected_when_the_parts_find_nothing(
+    client: httpx.AsyncClient, keys: SigningKeys
+) -> None:
+    housing = _description("Wohngeld beantragen", "Wohngeld ist ein Zuschuss zur Miete.")
+    living = _description("Wohnen im Alter", "Beratung zum Wohnen im Alter.")
+    parking = _description("Parkausweis", "Die Regeln gelten für alle Anwohner.")
+    for body in (housing, living, parking):
+        await published(client, BASE, body, editor(keys))
+
+    # "wohn" and "gelt" are known, but no description holds both: "Wohngelt" is read as "Wohngeld".
+    found = await _search(client, keys, "Wohngelt")
+
+    assert _names(found)[0] == "Wohngeld beantragen"
+    assert found["corrections"] == [{"written": "wohngelt", "searched_for": "wohngeld"}]
+
+
 async def test_hits_are_highlighted(client: httpx.AsyncClient, keys: SigningKeys) -> None:
     await published(client, BASE, ID_CARD, editor(keys))
 

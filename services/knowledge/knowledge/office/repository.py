@@ -8,10 +8,13 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 
 from kit.db.database import Database, TenantSession
 from knowledge.office.models import Office, Responsibility
 
+# Another office of the tenant has the name (see the descriptions migration).
+_NAME_CONSTRAINT = "uq_offices_name"
 _COLUMNS = tuple(Office.__table__.columns)
 _ALL = select(*_COLUMNS).order_by(Office.name)
 _ONE = select(*_COLUMNS).where(Office.id == bindparam("id"))
@@ -59,19 +62,25 @@ async def insert_new(session: TenantSession, *, values: Mapping[str, Any]) -> di
     return None if row is None else dict(row._mapping)
 
 
-async def name_taken(session: TenantSession, name: str, *, besides: uuid.UUID) -> bool:
-    found = await session.scalar(select(Office.id).where(Office.name == name, Office.id != besides))
-    return found is not None
+async def update_fields(
+    session: TenantSession, office_id: uuid.UUID, values: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """Write ``values`` and count the version up; None if another office of the tenant has the new name.
 
-
-async def update_fields(session: TenantSession, office_id: uuid.UUID, values: Mapping[str, Any]) -> dict[str, Any]:
+    The unique constraint decides, so that two offices renamed to the same name at once cannot both win.
+    """
     statement = (
         update(Office)
         .where(Office.id == office_id)
         .values(**values, version=Office.version + 1, updated_at=func.now())
         .returning(*_COLUMNS)
     )
-    return dict((await session.execute(statement)).one()._mapping)
+    try:
+        return dict((await session.execute(statement)).one()._mapping)
+    except IntegrityError as error:
+        if _NAME_CONSTRAINT not in str(error.orig):
+            raise
+        return None
 
 
 async def remove(session: TenantSession, office_id: uuid.UUID) -> None:

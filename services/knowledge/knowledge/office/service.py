@@ -52,11 +52,12 @@ async def update(
     for field in _REQUIRED:
         if changes.get(field) is None:
             changes.pop(field, None)
-    if "name" in changes and await repository.name_taken(session, changes["name"], besides=office_id):
-        raise OfficeNameTaken(changes["name"])
     if not changes:
         return current
-    return await repository.update_fields(session, office_id, changes)
+    updated = await repository.update_fields(session, office_id, changes)
+    if updated is None:
+        raise OfficeNameTaken(changes["name"])
+    return updated
 
 
 async def delete(session: TenantSession, *, office_id: uuid.UUID, if_match: str | None) -> None:

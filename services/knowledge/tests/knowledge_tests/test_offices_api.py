@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from kit.db.database import Database
 from kit.testing.infra import ScratchDatabase
 from kit.testing.keys import SigningKeys
 from knowledge.office import service
+from knowledge.office.errors import OfficeNameTaken
+from knowledge.office.schemas import OfficeUpdate
 
 from .support import admin_rows, agent, editor, operator, tenant_admin
 
@@ -174,6 +178,39 @@ async def test_names_are_unique_within_a_tenant_only(client: httpx.AsyncClient, 
     assert (again.status_code, again.json()["errors"][0]["field"]) == (409, "name")
     assert (renamed.status_code, renamed.json()["errors"][0]["field"]) == (409, "name")
     assert elsewhere.status_code == 201
+
+
+async def _waiting_for_a_lock(scratch: ScratchDatabase) -> None:
+    """Return once a transaction of the database waits for another's lock."""
+    query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    for _ in range(500):
+        if (await admin_rows(scratch, query))[0][0]:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no transaction came to wait")
+
+
+async def test_two_offices_renamed_to_one_name_at_once_leave_one_with_it(
+    client: httpx.AsyncClient, keys: SigningKeys, scratch: ScratchDatabase, database: Database
+) -> None:
+    first = await _create(client, keys, office={"name": "Standesamt"})
+    second = await _create(client, keys, office={"name": "Ordnungsamt"})
+    rename = OfficeUpdate(name="Bürgerservice")
+
+    async def rename_second() -> None:
+        async with database.transaction("artland") as session:
+            await service.update(session, office_id=uuid.UUID(second["id"]), data=rename, if_match='"1"')
+
+    async with database.transaction("artland") as session:
+        await service.update(session, office_id=uuid.UUID(first["id"]), data=rename, if_match='"1"')
+        # The second rename comes while the first is not committed, and waits for it at the unique name.
+        racing = asyncio.create_task(rename_second())
+        await _waiting_for_a_lock(scratch)
+
+    with pytest.raises(OfficeNameTaken):
+        await racing
+    names = [office["name"] for office in (await client.get(OFFICES, headers=agent(keys, "artland"))).json()["items"]]
+    assert sorted(names) == ["Bürgerservice", "Ordnungsamt"]
 
 
 async def test_changes_need_the_current_etag(client: httpx.AsyncClient, keys: SigningKeys) -> None:

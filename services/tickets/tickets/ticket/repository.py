@@ -70,24 +70,8 @@ _NEW_TICKET = (
     ("updated_at", "timestamptz"),
 )
 NEW_TICKET_COLUMNS = tuple(column for column, _ in _NEW_TICKET)
-# What a new ticket's row holds that it is not inserted with: nothing has happened to it yet.
-UNTOUCHED = dict.fromkeys(
-    (
-        "paused_at",
-        "paused_remaining",
-        "claimed_by",
-        "claimed_at",
-        "answered_at",
-        "answered_by",
-        "answer_channel",
-        "answer",
-        "closed_at",
-        "closed_by",
-        "merged_into",
-        "warned_at",
-        "escalated_at",
-    )
-) | {"reopen_count": 0}
+# What a new ticket's row holds of the columns actions set but it is not inserted with: nothing has happened yet.
+UNTOUCHED: dict[str, Any] = dict.fromkeys(_WRITABLE - set(NEW_TICKET_COLUMNS)) | {"reopen_count": 0}
 
 
 def forwarding_ctes(*, contact: str, first: int) -> str:

@@ -30,6 +30,8 @@ WIDENED_PER_WORD = 6
 _MIN_MODIFIER = 3
 _MIN_HEAD = 4
 _LINKS = ("es", "en", "s", "n", "e")
+# A typo is read as a second known word too only if that is nearly as alike as the best one.
+_NEARLY_AS_ALIKE = 0.8
 # A word standing in more entries than this is left to the full-text match when finding candidates.
 COMMON_WORD_ENTRIES = 1000
 
@@ -142,6 +144,20 @@ def split_only(words: Iterable[QueryWord], vocabulary: Vocabulary) -> list[str]:
     return [
         word.lexeme for word in words if _nothing_of_its_own(word, vocabulary) and _split(word, vocabulary) is not None
     ]
+
+
+def likely_readings(alike: Iterable[tuple[str, float]]) -> tuple[str, ...]:
+    """Of the known lexemes most like a typo, with their likeness, best first: those nearly as alike as the best.
+
+    "wohngelt" is "wohngeld" (0.64), not also "wohn" (0.40), which would rank "Wohnen im Alter" as high.
+    """
+    readings: list[str] = []
+    best = 0.0
+    for term, likeness in alike:
+        best = best or likeness
+        if likeness >= best * _NEARLY_AS_ALIKE:
+            readings.append(term)
+    return tuple(readings)
 
 
 def _split(word: QueryWord, vocabulary: Vocabulary) -> tuple[str, str] | None:

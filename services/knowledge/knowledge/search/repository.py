@@ -169,7 +169,7 @@ async def vocabulary(
 # Candidates for typos: the shared lexemes through the trigram index (``%``); the tenant's own through their
 # trigrams, by equality. A lexeme at least ``$3`` alike shares at least ``$3`` of the word's trigrams.
 _SIMILAR = """
-SELECT w.term AS lexeme, s.term
+SELECT w.term AS lexeme, s.term, s.likeness
 FROM unnest($1::text[]) AS w(term)
 CROSS JOIN LATERAL (
     SELECT term, similarity(term, w.term) AS likeness FROM (
@@ -190,10 +190,10 @@ ORDER BY w.term, s.likeness DESC, s.term
 
 async def similar(
     connection: TenantConnection, lexemes: Sequence[str], *, limit: int, least: float
-) -> list[tuple[str, str]]:
-    """For each lexeme, up to ``limit`` known lexemes at least ``least`` alike (trigram similarity), best first."""
+) -> list[tuple[str, str, float]]:
+    """For each lexeme, up to ``limit`` known lexemes at least ``least`` alike, best first, with their likeness."""
     rows = await connection.fetch(_SIMILAR, list(lexemes), limit, least)
-    return [(row["lexeme"], row["term"]) for row in rows]
+    return [(row["lexeme"], row["term"], float(row["likeness"])) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -111,9 +111,12 @@ async def _with_similar(connection: TenantConnection, vocabulary: Vocabulary, le
     """The vocabulary, told the known lexemes most like each of ``lexemes`` (typos)."""
     if not lexemes:
         return vocabulary
-    similar = dict(vocabulary.similar)
-    for lexeme, term in await repository.similar(connection, lexemes, limit=_SIMILAR_PER_WORD, least=_LEAST_LIKENESS):
-        similar[lexeme] = (*similar.get(lexeme, ()), term)
+    alike: dict[str, list[tuple[str, float]]] = {}
+    for lexeme, term, likeness in await repository.similar(
+        connection, lexemes, limit=_SIMILAR_PER_WORD, least=_LEAST_LIKENESS
+    ):
+        alike.setdefault(lexeme, []).append((term, likeness))
+    similar = dict(vocabulary.similar) | {lexeme: query.likely_readings(terms) for lexeme, terms in alike.items()}
     return Vocabulary(vocabulary.known, vocabulary.compounds, similar, vocabulary.frequency)
 
 

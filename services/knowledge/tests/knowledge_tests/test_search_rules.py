@@ -8,6 +8,7 @@ from knowledge.search.query import (
     Vocabulary,
     alternatives,
     compounds_of,
+    likely_readings,
     narrowing,
     parse,
     tsquery,
@@ -73,6 +74,15 @@ def test_only_words_nothing_matches_are_corrected_and_a_word_without_any_match_i
     assert corrected is not None
     assert corrected.corrected == "personalausweis"
     assert alternatives(parse("Xylophon")[0], Vocabulary()) is None
+
+
+def test_a_typo_is_read_as_a_second_known_word_only_if_that_is_nearly_as_alike() -> None:
+    assert likely_readings([("wohngeld", 0.64), ("wohn", 0.4)]) == ("wohngeld",)
+    assert likely_readings([("meldebescheinigung", 0.7), ("meldebestatigung", 0.62)]) == (
+        "meldebescheinigung",
+        "meldebestatigung",
+    )
+    assert likely_readings([]) == ()
 
 
 def test_any_word_is_enough_when_every_word_finds_nothing() -> None:

@@ -167,18 +167,20 @@ async def vocabulary(
 
 
 # Candidates for typos: the shared lexemes through the trigram index (``%``); the tenant's own through their
-# trigrams, by equality. A lexeme at least ``$3`` alike shares at least ``$3`` of the word's trigrams.
+# trigrams, by equality. A lexeme at least ``$3`` alike shares at least ``$3`` of the word's trigrams. The
+# word's trigrams are taken once (``OFFSET 0``): inlined, ``show_trgm`` ran again for every lexeme counted.
 _SIMILAR = """
 SELECT w.term AS lexeme, s.term, s.likeness
 FROM unnest($1::text[]) AS w(term)
+CROSS JOIN LATERAL (SELECT show_trgm(w.term) AS trigrams OFFSET 0) t
 CROSS JOIN LATERAL (
     SELECT term, similarity(term, w.term) AS likeness FROM (
         SELECT term FROM base_search_terms WHERE term % w.term
         UNION
         SELECT g.term FROM tenant_search_term_trigrams g
-        WHERE g.trigram = ANY(show_trgm(w.term))
+        WHERE g.trigram = ANY(t.trigrams)
         GROUP BY g.term
-        HAVING count(*) >= $3::real * cardinality(show_trgm(w.term))
+        HAVING count(*) >= $3::real * cardinality(t.trigrams)
     ) candidates
     ORDER BY likeness DESC, term
     LIMIT $2

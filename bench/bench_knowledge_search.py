@@ -14,7 +14,8 @@ Measured, each (query, tenant) pair on all four in turn, the order rotating, one
 - baseline: one hand-written query on a plain table (no row-level security) of the same descriptions
   (supplements left out), ``to_tsvector('german', name || ' ' || body)`` stored in a column with a GIN
   index on (tenant, document), the shared rows under the empty tenant: the tenant's rows and the shared
-  ones, ``websearch_to_tsquery('german', q)``, ``ts_rank_cd`` order, ``LIMIT 10``, on a plain asyncpg connection;
+  ones, ``websearch_to_tsquery('german', q)``, ``ts_rank`` order (as the service ranks), ``LIMIT 10``, on a
+  plain asyncpg connection;
 - http: ``GET /v1/tenants/{t}/knowledge/search?q=…`` of ``python -m kit.serve knowledge.app:create_app`` with
   a gateway-signed internal token (aiohttp, keep-alive);
 - gateway: the same through ``python -m gateway`` with an API key per tenant (scope ``knowledge:read``).
@@ -181,7 +182,7 @@ CREATE TABLE baseline_search (
 BASELINE_COLUMNS = ("tenant_id", "id", "name", "body")
 BASELINE_INDEX = "CREATE INDEX ix_baseline_search_document ON baseline_search USING gin (tenant_id, document)"
 BASELINE_QUERY = """
-SELECT id, name, ts_rank_cd(document, q) AS rank
+SELECT id, name, ts_rank(document, q) AS rank
 FROM baseline_search, websearch_to_tsquery('german', $2) AS q
 WHERE document @@ q AND (tenant_id = $1 OR tenant_id = '')
 ORDER BY rank DESC

@@ -205,7 +205,7 @@ class Filters:
     online: bool | None = None
 
 
-# Weights of D (body), C (summaries), B (synonyms), A (name), as ts_rank_cd takes them.
+# Weights of D (body), C (summaries), B (synonyms), A (name), as ts_rank takes them.
 _WEIGHTS = "{0.1, 0.3, 0.7, 1.0}"
 # A description that solved concerns at first contact for the tenant ranks higher, less and less so.
 _USAGE_BOOST = 0.2
@@ -241,7 +241,7 @@ _BEST_IN_COLUMN = """
 ),
 {name} AS MATERIALIZED (
     SELECT h.description_id, h.layer,
-           ts_rank_cd('{weights}', h.document, q.q, 1)
+           ts_rank('{weights}', h.document, q.q, 1)
                * (1 + {usage_boost} * ln(1 + coalesce(u.solved_at_first_contact, 0))) AS score
     FROM {name}_hits h CROSS JOIN q
     LEFT JOIN description_usage u ON u.description_id = h.description_id

@@ -20,8 +20,8 @@ from .support import agent, editor, published
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 BASE = "/v1/knowledge/base/descriptions"
 # What the search reaches on the set today, kept from slipping back.
-LEAST_HIT_AT_3 = 0.9
-LEAST_MRR = 0.85
+LEAST_HIT_AT_3 = 0.95
+LEAST_MRR = 0.92
 
 
 def _sample(name: str) -> dict[str, Any]:

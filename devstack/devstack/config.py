@@ -15,9 +15,11 @@ from kit.local.postgres import free_port
 SERVICES: tuple[str, ...] = ("tenants", "knowledge", "tickets", "metrics")
 API_PORTS: Mapping[str, int] = {"tenants": 8101, "knowledge": 8102, "tickets": 8103, "metrics": 8104}
 WORKER_PORTS: Mapping[str, int] = {"tenants": 9101, "knowledge": 9102, "tickets": 9103, "metrics": 9104}
-POSTGRES_PORT = 55432
-NATS_PORT = 54222
-NATS_MONITOR_PORT = 58222
+# Below the ports the system hands out for outgoing connections (Linux: 32768–60999): one of those,
+# closed by our side, holds its port for a minute, and a server cannot listen on it in that time.
+POSTGRES_PORT = 15432
+NATS_PORT = 14222
+NATS_MONITOR_PORT = 18222
 GATEWAY_PORT = 8000
 SIGNING_KEY_ID = "local-1"
 HOST = "127.0.0.1"

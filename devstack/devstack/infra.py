@@ -116,7 +116,7 @@ def check_ports_free(config: StackConfig) -> None:
     """Fail before starting anything when one of our ports is taken, naming the variable that moves it."""
     for port, who, variable in config.listeners():
         with socket.socket() as probe:
-            # As the servers themselves bind: a port in TIME_WAIT is free for them.
+            # As the servers themselves bind: a port our own server's closed connections keep is free for them.
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((HOST, port))

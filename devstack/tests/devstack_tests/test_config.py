@@ -22,7 +22,7 @@ from devstack.config import (
 from tenants.settings import TenantsSettings
 from tenants.webhook.targets import TargetPolicy
 
-NATS = "nats://127.0.0.1:54222"
+NATS = "nats://127.0.0.1:14222"
 
 
 def config(tmp_path: Path, **env: str) -> StackConfig:
@@ -35,7 +35,7 @@ def urls(service: str) -> DatabaseUrls:
 
 def test_defaults_put_the_gateway_on_8000_and_each_service_on_its_own_ports(tmp_path: Path) -> None:
     ports = config(tmp_path).ports
-    assert (ports.postgres, ports.nats, ports.nats_monitor, ports.gateway) == (55432, 54222, 58222, 8000)
+    assert (ports.postgres, ports.nats, ports.nats_monitor, ports.gateway) == (15432, 14222, 18222, 8000)
     assert [(p.api, p.worker) for p in ports.services.values()] == [
         (8101, 9101),
         (8102, 9102),

@@ -63,11 +63,6 @@ def lexeme(word: str) -> str | None:
     return stem(lower)
 
 
-def all_words(text: str) -> Iterator[re.Match[str]]:
-    """Every word of ``text``, meaningful or not, where it stands."""
-    return WORD.finditer(text)
-
-
 def tokens(text: str) -> Iterator[Token]:
     """The meaningful words of ``text`` with their offsets (stop words and single letters dropped)."""
     for match in WORD.finditer(text):

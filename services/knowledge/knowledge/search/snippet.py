@@ -43,9 +43,6 @@ class Matcher:
     lexemes: frozenset[str]
     words: int = 1
 
-    def matches(self, word: str) -> bool:
-        return _lexeme_of(word) in self.lexemes
-
 
 class _Text(NamedTuple):
     """A text split at its words, each word's lexeme, and the set of them.
